@@ -1,0 +1,5 @@
+namespace PaFas.Core
+
+/// Placeholder until implemented.
+module RewardsPlaceholder =
+    let pending = ()

@@ -1,0 +1,5 @@
+module PaFas.Tests.CliTests
+
+open Expecto
+
+let tests = testList "Cli" []

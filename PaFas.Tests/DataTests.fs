@@ -1,0 +1,5 @@
+module PaFas.Tests.DataTests
+
+open Expecto
+
+let tests = testList "Data" []

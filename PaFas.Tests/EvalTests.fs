@@ -1,0 +1,5 @@
+module PaFas.Tests.EvalTests
+
+open Expecto
+
+let tests = testList "Eval" []

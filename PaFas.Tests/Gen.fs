@@ -1,0 +1,31 @@
+/// Shared fixtures and FsCheck configuration for the tests.
+module PaFas.Tests.Gen
+
+open System.IO
+open Expecto
+open PaFas.Core
+
+/// The repository's data/ folder (copied next to the test binary by the host project).
+let dataDir =
+    let local = Path.Combine(System.AppContext.BaseDirectory, "data")
+    if Directory.Exists local then local
+    else
+        let rec up (d: DirectoryInfo) =
+            if isNull d then failwith "data/ folder not found"
+            elif File.Exists(Path.Combine(d.FullName, "data", "taxonomy.json")) then Path.Combine(d.FullName, "data")
+            else up d.Parent
+        up (DirectoryInfo System.AppContext.BaseDirectory)
+
+let taxonomyJson = File.ReadAllText(Path.Combine(dataDir, "taxonomy.json"))
+let templatesJson = File.ReadAllText(Path.Combine(dataDir, "templates.json"))
+
+let grammar =
+    match Grammar.ofJson taxonomyJson templatesJson with
+    | Ok g -> g
+    | Error e -> failwithf "grammar: %s" e
+
+let taxonomy = grammar.Taxonomy
+
+/// At least 200 generated cases per property.
+let config = { FsCheckConfig.defaultConfig with maxTest = 200 }
+let prop name f = testPropertyWithConfig config name f

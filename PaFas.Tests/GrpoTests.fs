@@ -1,0 +1,5 @@
+module PaFas.Tests.GrpoTests
+
+open Expecto
+
+let tests = testList "Grpo" []

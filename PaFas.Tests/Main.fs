@@ -1,0 +1,51 @@
+module PaFas.Tests.Main
+
+open System
+open Expecto
+open Expecto.Impl
+
+let allTests =
+    testList
+        "PaFas"
+        [ TaxonomyTests.tests
+          ReasoningTreeTests.tests
+          PnrpsTests.tests
+          ShuffleTests.tests
+          RewardsTests.tests
+          GrpoTests.tests
+          MetricsTests.tests
+          ProtocolsTests.tests
+          CliTests.tests
+          HostTorchTests.tests
+          DataTests.tests
+          ModelTests.tests
+          TrainingTests.tests
+          EvalTests.tests ]
+
+/// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
+/// (which adds escape codes), so CI reads a plain `N passed, N failed`.
+let private writeRaw (line: string) =
+    Console.Out.Flush()
+    use out = Console.OpenStandardOutput()
+    let bytes = Text.Encoding.UTF8.GetBytes("\n" + line + "\n")
+    out.Write(bytes, 0, bytes.Length)
+    out.Flush()
+
+[<EntryPoint>]
+let main argv =
+    let mutable closing = None
+    let basePrinter = TestPrinters.defaultPrinter
+    let printer =
+        { basePrinter with
+            summary =
+                fun cfg (summary: TestRunSummary) ->
+                    async {
+                        do! basePrinter.summary cfg summary
+                        let failed = summary.failed.Length + summary.errored.Length
+                        closing <- Some(sprintf "%d passed, %d failed, %d skipped" summary.passed.Length failed summary.ignored.Length)
+                    } }
+    let code = runTestsWithCLIArgs [ Printer printer; Colours 0 ] argv allTests
+    match closing with
+    | Some line -> writeRaw line
+    | None -> writeRaw (sprintf "0 passed, %d failed" (if code = 0 then 0 else 1))
+    code

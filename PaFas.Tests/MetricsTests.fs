@@ -1,0 +1,5 @@
+module PaFas.Tests.MetricsTests
+
+open Expecto
+
+let tests = testList "Metrics" []

@@ -1,0 +1,5 @@
+module PaFas.Tests.ModelTests
+
+open Expecto
+
+let tests = testList "Model" []

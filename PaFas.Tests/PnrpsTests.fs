@@ -1,0 +1,5 @@
+module PaFas.Tests.PnrpsTests
+
+open Expecto
+
+let tests = testList "Pnrps" []

@@ -1,0 +1,5 @@
+module PaFas.Tests.ProtocolsTests
+
+open Expecto
+
+let tests = testList "Protocols" []

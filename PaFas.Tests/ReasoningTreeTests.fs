@@ -1,0 +1,5 @@
+module PaFas.Tests.ReasoningTreeTests
+
+open Expecto
+
+let tests = testList "ReasoningTree" []

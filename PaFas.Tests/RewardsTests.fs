@@ -1,0 +1,5 @@
+module PaFas.Tests.RewardsTests
+
+open Expecto
+
+let tests = testList "Rewards" []

@@ -1,0 +1,5 @@
+module PaFas.Tests.ShuffleTests
+
+open Expecto
+
+let tests = testList "Shuffle" []

@@ -1,0 +1,5 @@
+module PaFas.Tests.TaxonomyTests
+
+open Expecto
+
+let tests = testList "Taxonomy" []

@@ -1,0 +1,5 @@
+module PaFas.Tests.TrainingTests
+
+open Expecto
+
+let tests = testList "Training" []
