@@ -1,0 +1,55 @@
+using PaFas.Core;
+
+namespace PaFas.Host.Data;
+
+/// <summary>One sample of a manifest (JSONL or list file): image paths (null when the modality is absent),
+/// its taxonomy label, attack leaf, domain and optional cue annotation. <see cref="Source"/> names the file
+/// and line it came from, for error messages.</summary>
+public sealed record SampleRecord(
+    string Id,
+    string? Rgb,
+    string? Depth,
+    string? Ir,
+    IReadOnlyList<string> Label,
+    string Attack,
+    string Domain,
+    IReadOnlyList<string>? Cues,
+    string Source)
+{
+    /// <summary>True when the first label is 'Real Face'.</summary>
+    public bool IsLive => Label.Count > 0 && Label[0] == "Real Face";
+
+    /// <summary>The path of a modality's image, or null when absent.</summary>
+    public string? PathOf(Modality m) => m.IsRgb ? Rgb : m.IsDepth ? Depth : Ir;
+}
+
+/// <summary>Decoded, resized images of one face, ready for the model. Pixel values are floats in [0, 1],
+/// channel-first: RGB is 3 x S x S, depth and IR are 1 x S x S. A missing modality is null (the model uses
+/// its learned "absent" embedding), never a black image.</summary>
+public sealed class FaceTensors
+{
+    public FaceTensors(int size, float[]? rgb, float[]? depth, float[]? ir)
+    {
+        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size));
+        if (rgb != null && rgb.Length != 3 * size * size) throw new ArgumentException($"RGB must have 3x{size}x{size} values, got {rgb.Length}");
+        if (depth != null && depth.Length != size * size) throw new ArgumentException($"depth must have {size}x{size} values, got {depth.Length}");
+        if (ir != null && ir.Length != size * size) throw new ArgumentException($"IR must have {size}x{size} values, got {ir.Length}");
+        if (rgb == null && depth == null && ir == null) throw new ArgumentException("a face needs at least one modality");
+        Size = size; Rgb = rgb; Depth = depth; Ir = ir;
+    }
+
+    public int Size { get; }
+    public float[]? Rgb { get; }
+    public float[]? Depth { get; }
+    public float[]? Ir { get; }
+
+    /// <summary>Whether the modality is present.</summary>
+    public bool Has(Modality m) => (m.IsRgb ? Rgb : m.IsDepth ? Depth : Ir) != null;
+
+    /// <summary>The same face with some modalities removed (Protocol 2).</summary>
+    public FaceTensors Drop(IEnumerable<Modality> drop)
+    {
+        var d = drop.ToHashSet();
+        return new FaceTensors(Size, d.Contains(Modality.Rgb) ? null : Rgb, d.Contains(Modality.Depth) ? null : Depth, d.Contains(Modality.Ir) ? null : Ir);
+    }
+}
