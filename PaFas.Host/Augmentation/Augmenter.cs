@@ -1,0 +1,183 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.FSharp.Collections;
+using PaFas.Core;
+using PaFas.Host.Data;
+using PaFas.Host.IO;
+
+namespace PaFas.Host.Augmentation;
+
+/// <summary>Settings of <c>pafas augment</c>.</summary>
+public sealed record AugmentOptions
+{
+    public required string Data { get; init; }
+    public string Annotations { get; init; } = "";
+    public required string Out { get; init; }
+    /// <summary>N: reasoning paths per sample (the paper's N = 50).</summary>
+    public int Paths { get; init; } = 50;
+    public string Shuffle { get; init; } = "answer";
+    /// <summary>pnrps (reasoning chains) or raw (answer only: the raw-label SFT baseline).</summary>
+    public string Mode { get; init; } = "pnrps";
+    /// <summary>Labelled-sample budget (the paper: about 800); 0 = all.</summary>
+    public int Labelled { get; init; } = 800;
+    public double Alpha { get; init; } = 2.0;
+    public int Seed { get; init; }
+    /// <summary>Source domains to keep (empty = all).</summary>
+    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
+    public string Root { get; init; } = "";
+}
+
+/// <summary>What <see cref="Augmenter.Run"/> wrote.</summary>
+public sealed record AugmentResult(string OutFile, int Samples, int Chains, int SkippedUnknownAttack, IReadOnlyDictionary<string, int> ChainsPerLeaf);
+
+/// <summary>manifest + cue annotations -> PNRPS reasoning chains (with answer / path / no shuffle) or raw-label
+/// chains, as JSONL for <c>pafas sft</c>.</summary>
+public static class Augmenter
+{
+    public static AugmentResult Run(AugmentOptions o, Grammar grammar)
+    {
+        var mode = ShuffleModeOf(o);
+        if (o.Mode != "pnrps" && o.Mode != "raw") throw new ArgumentException($"--mode must be pnrps or raw, got '{o.Mode}'");
+        if (o.Paths < 1) throw new ArgumentException("--paths must be at least 1");
+        if (o.Alpha <= 1.0) throw new ArgumentException("--alpha must be greater than 1 (the paper's alpha > 1)");
+
+        var samples = Manifest.Load(o.Data, new ManifestOptions { Root = o.Root });
+        var external = string.IsNullOrEmpty(o.Annotations) ? null : LoadAnnotations(o.Annotations);
+        var domains = o.Domains.Select(d => d.Trim()).Where(d => d != "").ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var kept = samples.Where(s => domains.Count == 0 || domains.Contains(s.Domain)).ToList();
+        if (kept.Count == 0)
+            throw new InvalidDataException($"{o.Data}: no samples left after the domain filter ({string.Join(",", domains)})");
+
+        // Samples without a full taxonomy label (a list-file spoof of unknown attack) cannot have a chain.
+        var usable = kept.Where(s => Taxonomy.isValidLabel(grammar.Taxonomy, ListModule.OfSeq(s.Label))).ToList();
+        int skipped = kept.Count - usable.Count;
+
+        // The limited-annotation budget: a seeded random subset, as the paper's ~800 labelled samples.
+        var rng = new Random(o.Seed);
+        if (o.Labelled > 0 && usable.Count > o.Labelled)
+            usable = usable.OrderBy(_ => rng.Next()).Take(o.Labelled).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
+
+        var cfg = new PnrpsConfig(o.Alpha, o.Paths, Pnrps.defaultConfig.DetourProbability,
+            Pnrps.defaultConfig.MaxObservationsPerNode, Pnrps.defaultConfig.MaxAttemptsFactor);
+        var chains = new List<(SampleRecord S, Chain C)>();
+        for (int i = 0; i < usable.Count; i++)
+        {
+            var s = usable[i];
+            var label = ListModule.OfSeq(s.Label);
+            if (o.Mode == "raw")
+            {
+                chains.Add((s, new Chain(s.Id, "", label, label)));
+                continue;
+            }
+            var cues = CuesOf(s, external);
+            var avail = AvailabilityOf(s);
+            var ps = new PnrpsSample(label, avail, SetModule.OfSeq(cues));
+            var paths = Pnrps.sample(grammar, cfg, SampleSeed(o.Seed, s.Id), ps);
+            foreach (var p in paths)
+                chains.Add((s, new Chain(s.Id, Grammar.thinkText(grammar, p.Steps), p.Answer, label)));
+        }
+
+        var bySample = usable.ToDictionary(s => s.Id);
+        var shuffled = Shuffle.apply(mode, o.Seed, ListModule.OfSeq(chains.Select(c => c.C))).ToList();
+        var perLeaf = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var shuffleText = o.Mode == "raw" ? "raw" : ShuffleModule.toText(mode);
+        var sb = new StringBuilder();
+        var counter = new Dictionary<string, int>();
+        foreach (var c in shuffled)
+        {
+            var s = bySample[c.SampleId];
+            counter.TryGetValue(s.Id, out int k);
+            counter[s.Id] = k + 1;
+            var leaf = Taxonomy.leaf(c.TrueLabel);
+            perLeaf[leaf] = perLeaf.GetValueOrDefault(leaf) + 1;
+            var obj = new Dictionary<string, object?>
+            {
+                ["id"] = $"{s.Id}#{k}",
+                ["sample_id"] = s.Id,
+                ["rgb"] = s.Rgb,
+                ["depth"] = s.Depth,
+                ["ir"] = s.Ir,
+                ["domain"] = s.Domain,
+                ["attack"] = s.Attack,
+                ["true_label"] = c.TrueLabel.ToArray(),
+                ["answer"] = c.Answer.ToArray(),
+                ["think"] = c.Think,
+                ["text"] = Grammar.renderText(c.Think, c.Answer),
+                ["shuffle"] = shuffleText,
+                ["seed"] = o.Seed,
+            };
+            sb.Append(JsonSerializer.Serialize(obj)).Append('\n');
+        }
+        AtomicFile.WriteAllText(o.Out, sb.ToString());
+        return new AugmentResult(o.Out, usable.Count, shuffled.Count, skipped, perLeaf);
+    }
+
+    private static ShuffleMode ShuffleModeOf(AugmentOptions o)
+    {
+        var r = Shuffle.parseMode(o.Shuffle);
+        if (r.IsError) throw new ArgumentException(r.ErrorValue);
+        return r.ResultValue;
+    }
+
+    /// <summary>A per-sample seed that does not depend on the sample's position (stable under filtering).</summary>
+    public static int SampleSeed(int seed, string id)
+    {
+        unchecked
+        {
+            uint h = 2166136261;
+            foreach (char ch in id) { h ^= ch; h *= 16777619; }
+            return (int)(h ^ (uint)seed * 0x9E3779B9u) & 0x7fffffff;
+        }
+    }
+
+    public static Availability AvailabilityOf(SampleRecord s)
+    {
+        var ms = new List<Modality>();
+        if (s.Rgb != null) ms.Add(Modality.Rgb);
+        if (s.Depth != null) ms.Add(Modality.Depth);
+        if (s.Ir != null) ms.Add(Modality.Ir);
+        var r = PaFas.Core.AvailabilityModule.create(ms);
+        if (r.IsError) throw new InvalidDataException($"{s.Source}: {r.ErrorValue}");
+        return r.ResultValue;
+    }
+
+    private static IEnumerable<Cue> CuesOf(SampleRecord s, Dictionary<string, string[]>? external)
+    {
+        IEnumerable<string> texts = external != null
+            ? (external.TryGetValue(s.Id, out var c) ? c : Array.Empty<string>())
+            : (s.Cues ?? (IReadOnlyList<string>)Array.Empty<string>());
+        foreach (var t in texts)
+        {
+            var cue = CueModule.tryParse(t);
+            if (cue == null) throw new InvalidDataException($"{s.Source}: cue '{t}' is not of the form modality:key");
+            yield return cue.Value;
+        }
+    }
+
+    /// <summary>Reads <c>{"id": ..., "cues": [...]}</c> lines (the annotator's output or any external model's).</summary>
+    public static Dictionary<string, string[]> LoadAnnotations(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: annotation file not found", path);
+        var d = new Dictionary<string, string[]>();
+        int line = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(raw)) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(raw);
+                var id = doc.RootElement.GetProperty("id").GetString() ?? throw new InvalidDataException("id is null");
+                var cues = doc.RootElement.TryGetProperty("cues", out var c) && c.ValueKind == JsonValueKind.Array
+                    ? c.EnumerateArray().Select(x => x.GetString() ?? "").ToArray()
+                    : Array.Empty<string>();
+                d[id] = cues;
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException)
+            {
+                throw new InvalidDataException($"{path}:{line}: malformed annotation line ({e.Message})");
+            }
+        }
+        return d;
+    }
+}
