@@ -49,7 +49,7 @@ public static class Augmenter
             throw new InvalidDataException($"{o.Data}: no samples left after the domain filter ({string.Join(",", domains)})");
 
         // Samples without a full taxonomy label (a list-file spoof of unknown attack) cannot have a chain.
-        var usable = kept.Where(s => Taxonomy.isValidLabel(grammar.Taxonomy, ListModule.OfSeq(s.Label))).ToList();
+        var usable = kept.Where(s => TaxonomyModule.isValidLabel(grammar.Taxonomy, ListModule.OfSeq(s.Label))).ToList();
         int skipped = kept.Count - usable.Count;
 
         // The limited-annotation budget: a seeded random subset, as the paper's ~800 labelled samples.
@@ -74,7 +74,7 @@ public static class Augmenter
             var ps = new PnrpsSample(label, avail, SetModule.OfSeq(cues));
             var paths = Pnrps.sample(grammar, cfg, SampleSeed(o.Seed, s.Id), ps);
             foreach (var p in paths)
-                chains.Add((s, new Chain(s.Id, Grammar.thinkText(grammar, p.Steps), p.Answer, label)));
+                chains.Add((s, new Chain(s.Id, GrammarModule.thinkText(grammar, p.Steps), p.Answer, label)));
         }
 
         var bySample = usable.ToDictionary(s => s.Id);
@@ -88,7 +88,7 @@ public static class Augmenter
             var s = bySample[c.SampleId];
             counter.TryGetValue(s.Id, out int k);
             counter[s.Id] = k + 1;
-            var leaf = Taxonomy.leaf(c.TrueLabel);
+            var leaf = TaxonomyModule.leaf(c.TrueLabel);
             perLeaf[leaf] = perLeaf.GetValueOrDefault(leaf) + 1;
             var obj = new Dictionary<string, object?>
             {
@@ -102,7 +102,7 @@ public static class Augmenter
                 ["true_label"] = c.TrueLabel.ToArray(),
                 ["answer"] = c.Answer.ToArray(),
                 ["think"] = c.Think,
-                ["text"] = Grammar.renderText(c.Think, c.Answer),
+                ["text"] = GrammarModule.renderText(c.Think, c.Answer),
                 ["shuffle"] = shuffleText,
                 ["seed"] = o.Seed,
             };

@@ -1,0 +1,134 @@
+using Microsoft.FSharp.Collections;
+using PaFas.Core;
+using PaFas.Host.Data;
+using PaFas.Host.Model;
+using TorchSharp;
+
+namespace PaFas.Host.Inference;
+
+/// <summary>Image files of one face; any modality may be null (absent). At least one must be given.</summary>
+public sealed record FaceImages(string? Rgb = null, string? Depth = null, string? Ir = null);
+
+/// <summary>The verdict on one face.</summary>
+/// <param name="Label">The taxonomy path of the answer, e.g. ["Spoof Face", ..., "Flat Print Attack"]; empty when
+/// the model's output did not parse.</param>
+/// <param name="IsLive">The decision: <paramref name="LiveScore"/> at or above <see cref="FaceAntiSpoofer.Threshold"/>.</param>
+/// <param name="LiveScore">P('Real Face') / (P('Real Face') + P('Spoof Face')) at the first answer label.</param>
+/// <param name="Reasoning">The think text of the chain.</param>
+/// <param name="Completion">The whole generated text.</param>
+/// <param name="FormatValid">Whether the completion parses and its answer is a valid taxonomy path.</param>
+public sealed record Prediction(
+    IReadOnlyList<string> Label,
+    bool IsLive,
+    double LiveScore,
+    string Reasoning,
+    string Completion,
+    bool FormatValid);
+
+/// <summary>The public prediction API for applications: load a trained PA-FAS model once, then call
+/// <see cref="Predict(FaceImages)"/> or <see cref="PredictBatch(IReadOnlyList{FaceImages})"/>. Safe to call
+/// from several threads at once (calls into the model are serialised; results do not depend on interleaving).</summary>
+/// <example><code>
+/// using var fas = FaceAntiSpoofer.Load("runs/pipeline/grpo");
+/// var p = fas.Predict(new FaceImages(Rgb: "a_rgb.png", Depth: "a_depth.png", Ir: "a_ir.png"));
+/// Console.WriteLine($"{(p.IsLive ? "live" : "spoof")} {p.LiveScore:F3} {string.Join(" > ", p.Label)}");
+/// </code></example>
+public sealed class FaceAntiSpoofer : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly LoadedModel _m;
+    private readonly Grammar _grammar;
+    private bool _disposed;
+
+    private FaceAntiSpoofer(LoadedModel m, Grammar grammar, double threshold, string source)
+    {
+        _m = m; _grammar = grammar; Threshold = threshold; Source = source;
+    }
+
+    /// <summary>The live-score threshold used for <see cref="Prediction.IsLive"/>: the validation EER threshold
+    /// stored by <c>pafas eval</c> in the run folder (threshold.json), else 0.5.</summary>
+    public double Threshold { get; }
+
+    /// <summary>The checkpoint folder that was loaded.</summary>
+    public string Source { get; }
+
+    /// <summary>Image side the model expects.</summary>
+    public int ImageSize => _m.Config.ImageSize;
+
+    /// <summary>Maximum completion length used for generation.</summary>
+    public int MaxNewTokens { get; init; } = 256;
+
+    /// <summary>Loads a run folder (its best/ or last/ or final checkpoint) or a checkpoint folder.</summary>
+    /// <param name="path">A run folder written by <c>pafas sft</c>/<c>pafas grpo</c>/<c>pafas pipeline</c>, or a checkpoint.</param>
+    /// <param name="device">"cpu" (default) or "cuda" (CUDA builds only).</param>
+    /// <param name="threshold">Overrides the stored threshold.</param>
+    public static FaceAntiSpoofer Load(string path, string device = "cpu", double? threshold = null)
+    {
+        var dir = CheckpointFolder.Resolve(path);
+        var dev = TorchRuntime.ResolveDevice(device);
+        var loaded = LoadedModel.Load(dir, dev);
+        var t = threshold ?? ReadThreshold(path) ?? ReadThreshold(dir) ?? 0.5;
+        return new FaceAntiSpoofer(loaded, GrammarStore.Default, t, dir);
+    }
+
+    private static double? ReadThreshold(string dir)
+    {
+        var f = Path.Combine(dir, "threshold.json");
+        if (!File.Exists(f)) return null;
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(f));
+        return doc.RootElement.GetProperty("threshold").GetDouble();
+    }
+
+    /// <summary>Predicts one face from image files.</summary>
+    public Prediction Predict(FaceImages images) => PredictBatch(new[] { images })[0];
+
+    /// <summary>Predicts one face from decoded tensors.</summary>
+    public Prediction Predict(FaceTensors face) => PredictBatch(new[] { face })[0];
+
+    /// <summary>Predicts many faces from image files (decoded, then run in one batch).</summary>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<FaceImages> images)
+    {
+        var faces = images.Select((im, i) =>
+        {
+            if (im.Rgb == null && im.Depth == null && im.Ir == null)
+                throw new ArgumentException($"face {i}: give at least one of RGB, depth, IR");
+            var rec = new SampleRecord($"input{i}", im.Rgb, im.Depth, im.Ir, new[] { "Real Face" }, "", "", null, $"input {i}");
+            return ImageLoader.Load(rec, ImageSize);
+        }).ToList();
+        return PredictBatch(faces);
+    }
+
+    /// <summary>Predicts many faces from decoded tensors in one batch (greedy chains).</summary>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<FaceTensors> faces)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (faces.Count == 0) return Array.Empty<Prediction>();
+        RawOutput raw;
+        lock (_gate) raw = _m.Run(faces, MaxNewTokens);
+        var result = new Prediction[faces.Count];
+        for (int i = 0; i < faces.Count; i++)
+            result[i] = Interpret(raw.Texts[i], raw.LiveScores[i]);
+        return result;
+    }
+
+    private Prediction Interpret(string text, double score)
+    {
+        var parsed = GrammarModule.parse(_grammar, text);
+        IReadOnlyList<string> label = Array.Empty<string>();
+        string reasoning = "";
+        if (parsed.IsOk)
+        {
+            label = parsed.ResultValue.Answer.ToArray();
+            reasoning = parsed.ResultValue.Think;
+        }
+        bool valid = Rewards.format(_grammar, text) >= 1.0;
+        return new Prediction(label, score >= Threshold, score, reasoning, text, valid);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _m.Dispose();
+    }
+}
