@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+using PaFas.Core;
+using PaFas.Host.Augmentation;
+using PaFas.Host.Data;
+using PaFas.Host.Inference;
+using PaFas.Host.IO;
+using PaFas.Host.Model;
+
+namespace PaFas.Host.Evaluation;
+
+/// <summary>Settings of <c>pafas eval</c>.</summary>
+public sealed record EvalOptions
+{
+    public required string Model { get; init; }
+    public required string Data { get; init; }
+    /// <summary>Validation manifest: the decision threshold is its EER threshold (never tuned on test).</summary>
+    public string Val { get; init; } = "";
+    public required string Out { get; init; }
+    /// <summary>Modalities removed at test (Protocol 2): "", "depth", "ir", "depth,ir".</summary>
+    public string Drop { get; init; } = "";
+    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<string> ValDomains { get; init; } = Array.Empty<string>();
+    public int Batch { get; init; } = 32;
+    public int MaxNewTokens { get; init; } = 256;
+    public string Device { get; init; } = "cpu";
+    public string Root { get; init; } = "";
+    /// <summary>Sample chains written per attack in samples.md.</summary>
+    public int ChainsPerAttack { get; init; } = 2;
+}
+
+/// <summary>One evaluated sample.</summary>
+public sealed record EvalRow(SampleRecord Sample, string Completion, double LiveScore, ChainQuality Quality, IReadOnlyList<string> Answer);
+
+/// <summary>What <see cref="EvalRunner.Run"/> produced.</summary>
+public sealed record EvalResult(string OutDir, FasReport Report, QualitySummary Quality, IReadOnlyList<EvalRow> Test);
+
+/// <summary>Runs a trained model on a test set (greedy chains + live scores), takes the threshold from a
+/// validation set, and writes report.md, metrics.json, roc.png, scores.png, samples.md and predictions.jsonl.</summary>
+public static class EvalRunner
+{
+    public static EvalResult Run(EvalOptions o, ILogger log)
+    {
+        var grammar = GrammarStore.Default;
+        var drop = ParseDrop(o.Drop);
+        var dir = CheckpointFolder.Resolve(o.Model);
+        using var model = LoadedModel.Load(dir, TorchRuntime.ResolveDevice(o.Device));
+        var test = Filter(Manifest.Load(o.Data, new ManifestOptions { Root = o.Root }), o.Domains, o.Data);
+        log.LogInformation("eval: {Model} on {N} test samples from {Data}{Drop}", dir, test.Count, o.Data,
+            drop.Length > 0 ? " with " + string.Join("+", drop.Select(ModalityModule.key)) + " missing" : "");
+        var testRows = Score(model, grammar, test, drop, o, log, "test");
+        List<EvalRow>? valRows = null;
+        if (!string.IsNullOrEmpty(o.Val))
+        {
+            var val = Filter(Manifest.Load(o.Val, new ManifestOptions { Root = o.Root }), o.ValDomains, o.Val);
+            log.LogInformation("eval: {N} validation samples from {Val} (threshold = their EER threshold)", val.Count, o.Val);
+            valRows = Score(model, grammar, val, drop, o, log, "val");
+        }
+        var report = Metrics.report(valRows == null ? null : FSharpOption<Scored[]>.Some(ToScored(valRows)), ToScored(testRows));
+        if (report.IsError) throw new InvalidDataException($"{o.Data}: cannot compute metrics: {report.ErrorValue}");
+        var quality = PaFas.Core.Quality.summarize(testRows.Select(r => r.Quality));
+        Directory.CreateDirectory(o.Out);
+        ReportWriter.Write(o.Out, o, dir, report.ResultValue, quality, testRows);
+        AtomicFile.WriteAllText(Path.Combine(o.Out, "threshold.json"),
+            JsonSerializer.Serialize(new { threshold = report.ResultValue.Threshold.Threshold, from_validation = report.ResultValue.ThresholdFromValidation }));
+        return new EvalResult(o.Out, report.ResultValue, quality, testRows);
+    }
+
+    public static Modality[] ParseDrop(string drop)
+    {
+        if (string.IsNullOrWhiteSpace(drop) || drop.Trim() == "none") return Array.Empty<Modality>();
+        var r = Protocols.parseDrop(drop);
+        if (r.IsError) throw new ArgumentException("--drop: " + r.ErrorValue);
+        return r.ResultValue.ToArray();
+    }
+
+    private static List<SampleRecord> Filter(IReadOnlyList<SampleRecord> all, IReadOnlyList<string> domains, string file)
+    {
+        var set = domains.Where(d => d.Trim() != "").ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var kept = all.Where(s => set.Count == 0 || set.Contains(s.Domain)).ToList();
+        if (kept.Count == 0)
+            throw new InvalidDataException($"{file}: the split is empty (domains: {(set.Count == 0 ? "all" : string.Join(",", set))})");
+        return kept;
+    }
+
+    public static Scored[] ToScored(IEnumerable<EvalRow> rows) =>
+        rows.Select(r => new Scored(r.LiveScore, r.Sample.IsLive, r.Sample.IsLive ? "" : AttackOf(r.Sample), r.Sample.Domain)).ToArray();
+
+    private static string AttackOf(SampleRecord s) =>
+        s.Label.Count > 1 ? s.Label[^1] : string.IsNullOrEmpty(s.Attack) ? "Unknown Attack" : s.Attack;
+
+    private static List<EvalRow> Score(LoadedModel model, Grammar g, List<SampleRecord> samples, Modality[] drop,
+        EvalOptions o, ILogger log, string what)
+    {
+        var rows = new List<EvalRow>(samples.Count);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (int start = 0; start < samples.Count; start += o.Batch)
+        {
+            var chunk = samples.Skip(start).Take(o.Batch).ToList();
+            var faces = chunk.Select(s =>
+            {
+                var f = ImageLoader.Load(s, model.Config.ImageSize);
+                if (drop.Length == 0) return f;
+                if (ModalityModule.all.All(m => !f.Has(m) || drop.Contains(m)))
+                    throw new InvalidDataException($"{s.Source}: nothing left after dropping {string.Join("+", drop.Select(ModalityModule.key))}");
+                return f.Drop(drop);
+            }).ToList();
+            var raw = model.Run(faces, o.MaxNewTokens);
+            for (int i = 0; i < chunk.Count; i++)
+            {
+                var s = chunk[i];
+                var truth = SetModule.OfSeq((s.Cues ?? Array.Empty<string>()).Select(c => CueModule.tryParse(c)).Where(c => c != null).Select(c => c!.Value));
+                var avail = SetModule.OfSeq(ModalityModule.all.Where(m => faces[i].Has(m)));
+                var q = PaFas.Core.Quality.judge(g, truth, avail, raw.Texts[i]);
+                var parsed = GrammarModule.parse(g, raw.Texts[i]);
+                var answer = parsed.IsOk ? (IReadOnlyList<string>)parsed.ResultValue.Answer.ToArray() : Array.Empty<string>();
+                rows.Add(new EvalRow(s, raw.Texts[i], raw.LiveScores[i], q, answer));
+            }
+            log.LogInformation("eval {What}: {Done}/{Total} samples ({Rate:F1}/s)", what, rows.Count, samples.Count,
+                rows.Count / Math.Max(1e-9, sw.Elapsed.TotalSeconds));
+        }
+        return rows;
+    }
+}
