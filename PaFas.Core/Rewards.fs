@@ -1,5 +1,3 @@
 namespace PaFas.Core
 
-/// Placeholder until implemented.
-module RewardsPlaceholder =
-    let pending = ()
+// Placeholder: filled in by issue 2 (core).
