@@ -49,19 +49,22 @@ module Grpo =
 
     /// Group-relative advantages, one inner array per group (the G completions of one prompt):
     /// A_i = (r_i - mean(group)) / (s + eps), with s per `scale` (NoScale: A_i = r_i - mean, eps unused).
-    /// A one-completion group has a Bessel std of 0 (by this definition; torch gives NaN) and advantage 0.
+    /// A group whose rewards all tie (a one-completion group included) gets exact zeros (no rounding residue; torch
+    /// would give NaN for one completion under Bessel).
     let advantagesWith (convention: StdConvention) (scale: AdvantageScale) (eps: float) (rewards: float[][]) : float[][] =
         let batchStd = lazy (std convention (Array.concat rewards))
         rewards
         |> Array.map (fun group ->
-            let m = mean group
-            let centred = group |> Array.map (fun r -> r - m)
-            match scale with
-            | NoScale -> centred
-            | GroupScale ->
-                let s = std convention group
-                centred |> Array.map (fun c -> c / (s + eps))
-            | BatchScale -> centred |> Array.map (fun c -> c / (batchStd.Value + eps)))
+            if group.Length > 0 && group |> Array.forall (fun r -> r = group[0]) then Array.zeroCreate group.Length
+            else
+                let m = mean group
+                let centred = group |> Array.map (fun r -> r - m)
+                match scale with
+                | NoScale -> centred
+                | GroupScale ->
+                    let s = std convention group
+                    centred |> Array.map (fun c -> c / (s + eps))
+                | BatchScale -> centred |> Array.map (fun c -> c / (batchStd.Value + eps)))
 
     /// Group-relative advantages with the Bessel-corrected std (TRL's convention).
     let advantages (scale: AdvantageScale) (eps: float) (rewards: float[][]) : float[][] =
