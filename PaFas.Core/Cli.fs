@@ -1,3 +1,1167 @@
 namespace PaFas.Core
 
-// Placeholder: filled in by issue 2 (core).
+// The `pafas` command-line grammar. Argu does the tokenising and the help text; everything that leaves this file
+// is plain F# records of strings, ints, floats, bools and string lists, so the C# host reads it without Argu
+// or F# quotations. An option that is not given takes its value from CliDefaults. Optional paths that have no
+// sensible default are "" (= not given).
+
+open System
+open Argu
+
+/// Options every subcommand accepts (before or after the subcommand name).
+type CommonArgs =
+    { /// --threads: libtorch intra-op threads (and worker threads where a command has them); 0 = libtorch's default.
+      Threads: int
+      /// --device: "cpu", "cuda" or "cuda:N" (lower case).
+      Device: string
+      /// --seed: the seed of every random choice the command makes.
+      Seed: int
+      /// --verbose: debug-level logging.
+      Verbose: bool }
+
+/// `pafas synth`: write the synthetic multimodal face world (PNGs + manifest.jsonl with ground-truth cues).
+type SynthArgs =
+    { Out: string
+      PerDomain: int
+      Size: int
+      /// Domain names (C, P, S, W by default).
+      Domains: string list
+      Common: CommonArgs }
+
+/// `pafas inspect`: counts by domain, label, attack and modality; file checks.
+type InspectArgs =
+    { Data: string
+      /// Folder that relative paths in the manifest are resolved against; "" = the manifest's folder.
+      Root: string
+      /// Read at most this many samples; 0 = all.
+      Limit: int
+      /// --no-check-files turns off the check that every image file exists and decodes.
+      CheckFiles: bool
+      /// --skip-bad: skip malformed lines (reported in a summary) instead of stopping at the first.
+      SkipBad: bool
+      Common: CommonArgs }
+
+/// `pafas annotate`: per-modality cue annotations computed from the images.
+type AnnotateArgs =
+    { Data: string
+      Root: string
+      Out: string
+      /// --report: also report agreement with the ground-truth cues of the manifest (the synthetic world).
+      Report: bool
+      SkipBad: bool
+      Common: CommonArgs }
+
+/// `pafas augment`: manifest + annotations -> SFT chains (PNRPS paths, shuffled answers) as JSONL.
+type AugmentArgs =
+    { Data: string
+      /// Cue annotations JSONL (from `annotate` or any external model); "" = the cues in the manifest.
+      Annotations: string
+      Root: string
+      Out: string
+      /// N: reasoning paths per sample.
+      Paths: int
+      /// "answer" | "path" | "none".
+      Shuffle: string
+      /// "pnrps" (reasoning chains) | "raw" (answer only: the raw-label baseline).
+      Mode: string
+      /// Limited-annotation budget: this many labelled samples, chosen with the seed; 0 = all.
+      Labelled: int
+      /// PNRPS length factor: paths have at most Alpha * (D - 1) steps; > 1.
+      Alpha: float
+      /// Source domains to keep; [] = all.
+      Domains: string list
+      Common: CommonArgs }
+
+/// `pafas sft`: supervised fine-tuning on augmented chains.
+type SftArgs =
+    { Chains: string
+      /// Validation chains JSONL (validation loss, best checkpoint); "" = none.
+      Val: string
+      Root: string
+      Out: string
+      /// Model size: "tiny" | "small" | "base" (data/models.json).
+      Preset: string
+      /// "default" | "paper". The recipe sets Steps, Lr, Warmup and Schedule unless those are given explicitly
+      /// (see CliDefaults.PaperSft*); the values below are already the resolved ones.
+      Recipe: string
+      Steps: int
+      Lr: float
+      Batch: int
+      /// Gradient accumulation: optimiser step every GradAccum batches.
+      GradAccum: int
+      Warmup: int
+      /// "cosine" | "constant" (after the linear warm-up).
+      Schedule: string
+      WeightDecay: float
+      /// Gradient clipping by global norm; 0 = off.
+      ClipGrad: float
+      /// Validate (and keep best/) every K steps; 0 = only at the end.
+      EvalEvery: int
+      LogEvery: int
+      /// Write last/ every K steps; 0 = only at the end.
+      SaveEvery: int
+      /// --resume: continue from <Out>/last (optimizer, RNG and step included).
+      Resume: bool
+      Common: CommonArgs }
+
+/// `pafas grpo`: GRPO from an SFT checkpoint.
+type GrpoArgs =
+    { /// Manifest of the source-domain samples that give the prompts.
+      Data: string
+      Root: string
+      /// SFT run folder or checkpoint folder to start from.
+      Init: string
+      Out: string
+      /// Validation manifest (mean reward / best checkpoint); "" = none.
+      Val: string
+      Steps: int
+      /// Prompts per step (each with Group completions).
+      Prompts: int
+      /// G: completions per prompt.
+      Group: int
+      /// mu: policy iterations per batch of completions.
+      Iterations: int
+      Lr: float
+      EpsLow: float
+      EpsHigh: float
+      Temperature: float
+      TopP: float
+      MaxNew: int
+      /// "exact" | "binary" | "hierarchical" (the classification reward).
+      RewardMode: string
+      FormatWeight: float
+      ClassWeight: float
+      /// Advantage scaling: "group" | "batch" | "none".
+      Scale: string
+      /// Loss aggregation: "grpo" | "bnpo" | "dr_grpo" | "dapo".
+      Loss: string
+      /// KL coefficient beta to a frozen reference (k3 estimator); 0 = off, as in the paper.
+      Kl: float
+      ClipGrad: float
+      Domains: string list
+      EvalEvery: int
+      LogEvery: int
+      SaveEvery: int
+      Resume: bool
+      Common: CommonArgs }
+
+/// `pafas eval`: greedy chains + live scores on a test set, threshold from a validation set, report.
+type EvalArgs =
+    { /// Run folder or checkpoint folder.
+      Model: string
+      Data: string
+      /// Validation manifest for the threshold; "" = none (the report then says the threshold came from test).
+      Val: string
+      Root: string
+      Out: string
+      /// Missing modalities at test (Protocol 2), canonical: "none" | "depth" | "ir" | "depth,ir".
+      Drop: string
+      /// Test domains to keep; [] = all.
+      Domains: string list
+      /// Validation domains to keep; [] = all.
+      ValDomains: string list
+      Batch: int
+      MaxNew: int
+      /// Protocol name (Protocols.tryFind) that sets domains and drop; "" = none.
+      Protocol: string
+      /// Sample chains written to the report per attack.
+      ChainsPerAttack: int
+      Common: CommonArgs }
+
+/// `pafas predict`: verdict, taxonomy path, live score and reasoning for one face or a list.
+type PredictArgs =
+    { Model: string
+      /// Image paths of one face; "" = that modality is absent.
+      Rgb: string
+      Depth: string
+      Ir: string
+      /// A manifest of many faces (JSONL or list file); "" = the single face given by Rgb/Depth/Ir.
+      List: string
+      Root: string
+      /// Write JSON lines to this file; "" = print to stdout.
+      Out: string
+      /// --json: print JSON lines instead of the human-readable form.
+      Json: bool
+      MaxNew: int
+      /// Decision threshold in [0, 1]; negative = the threshold stored with the model (from validation).
+      Threshold: float
+      Common: CommonArgs }
+
+/// `pafas metrics`: FAS metrics from any system's scores.
+type MetricsArgs =
+    { /// JSONL or CSV with score,label[,attack[,domain]] (score: higher = more live; label 1/live = bona fide).
+      Scores: string
+      /// Validation scores for the threshold; "" = none.
+      ValScores: string
+      /// Folder for metrics.json and report.md; "" = print only.
+      Out: string
+      Common: CommonArgs }
+
+/// `pafas score`: live scores only (no chains printed) for every sample of a manifest.
+type ScoreArgs =
+    { Model: string
+      Data: string
+      Root: string
+      /// Output JSONL (id, score, label, attack, domain): readable by `pafas metrics`.
+      Out: string
+      Drop: string
+      Domains: string list
+      Batch: int
+      MaxNew: int
+      Common: CommonArgs }
+
+/// `pafas export`: a trained model in another format.
+type ExportArgs =
+    { Model: string
+      Out: string
+      /// "weights" | "torchscript" | "onnx".
+      Format: string
+      Common: CommonArgs }
+
+/// `pafas pipeline`: synth -> annotate -> augment -> SFT -> GRPO -> eval on the held-out domain -> report.
+type PipelineArgs =
+    { /// "demo" (minutes on a CPU) | "paper" (800 labelled, N = 50, 500 SFT + 500 GRPO steps).
+      Preset: string
+      Out: string
+      /// The held-out (test) domain; the others are the sources.
+      Holdout: string
+      /// Overrides of the preset; 0 = the preset's value.
+      SftSteps: int
+      GrpoSteps: int
+      PerDomain: int
+      /// Model size preset override; "" = the pipeline preset's.
+      Model: string
+      Common: CommonArgs }
+
+/// `pafas bench`: throughput of the synthetic world, augmentation and the model.
+type BenchArgs =
+    { /// "synth" | "augment" | "model" | "all".
+      What: string
+      /// Folder for bench.json / bench.md.
+      Out: string
+      /// Repetitions of each measurement.
+      Repeat: int
+      Common: CommonArgs }
+
+/// A parsed command line: one case per subcommand, plus `--version`.
+[<RequireQualifiedAccess>]
+type Command =
+    | Synth of SynthArgs
+    | Inspect of InspectArgs
+    | Annotate of AnnotateArgs
+    | Augment of AugmentArgs
+    | Sft of SftArgs
+    | Grpo of GrpoArgs
+    | Eval of EvalArgs
+    | Predict of PredictArgs
+    | Metrics of MetricsArgs
+    | Score of ScoreArgs
+    | Export of ExportArgs
+    | Pipeline of PipelineArgs
+    | Bench of BenchArgs
+    /// `pafas --version`: the host prints its version.
+    | Version
+
+/// Why a command line gave no command. IsHelp = true: Message is help text that was asked for (print to
+/// stdout, exit 0). Otherwise Message is one line naming the bad option or value (print to stderr, exit 2).
+/// Subcommand is the subcommand the line was for ("" if none), for a `pafas <cmd> --help` hint.
+type CliError =
+    { Message: string
+      IsHelp: bool
+      Subcommand: string }
+
+/// The value of every option that is not given. Paths follow the pipeline's layout under runs/.
+module CliDefaults =
+    [<Literal>]
+    let Threads = 0
+    [<Literal>]
+    let Device = "cpu"
+    [<Literal>]
+    let Seed = 42
+
+    [<Literal>]
+    let SynthDir = "runs/synth"
+    [<Literal>]
+    let Manifest = "runs/synth/manifest.jsonl"
+    [<Literal>]
+    let AnnotationsOut = "runs/synth/annotations.jsonl"
+    [<Literal>]
+    let Chains = "runs/chains.jsonl"
+    [<Literal>]
+    let SftOut = "runs/sft"
+    [<Literal>]
+    let GrpoOut = "runs/grpo"
+    [<Literal>]
+    let EvalOut = "runs/eval"
+    [<Literal>]
+    let ScoresOut = "runs/scores.jsonl"
+    [<Literal>]
+    let ExportOut = "runs/export"
+    [<Literal>]
+    let PipelineOut = "runs/pipeline"
+    [<Literal>]
+    let BenchOut = "runs/bench"
+    /// The model that eval / predict / score / export use when --model is not given.
+    [<Literal>]
+    let Model = GrpoOut
+
+    let Domains = [ "C"; "P"; "S"; "W" ]
+    [<Literal>]
+    let PerDomain = 150
+    [<Literal>]
+    let Size = 64
+
+    [<Literal>]
+    let Paths = 50
+    [<Literal>]
+    let Shuffle = "answer"
+    [<Literal>]
+    let AugmentMode = "pnrps"
+    [<Literal>]
+    let Labelled = 800
+    [<Literal>]
+    let Alpha = 2.0
+
+    [<Literal>]
+    let ModelPreset = "small"
+    [<Literal>]
+    let Recipe = "default"
+    [<Literal>]
+    let SftSteps = 1000
+    [<Literal>]
+    let SftLr = 5e-4
+    [<Literal>]
+    let Batch = 16
+    [<Literal>]
+    let GradAccum = 1
+    [<Literal>]
+    let Warmup = 50
+    [<Literal>]
+    let Schedule = "cosine"
+    [<Literal>]
+    let WeightDecay = 0.01
+    [<Literal>]
+    let ClipGrad = 1.0
+    [<Literal>]
+    let EvalEvery = 100
+    [<Literal>]
+    let LogEvery = 10
+    [<Literal>]
+    let SaveEvery = 100
+
+    /// `--recipe paper`: the paper's SFT schedule, 500 steps at a constant learning rate without warm-up. The
+    /// paper's 1e-6 is for fully fine-tuning a pre-trained 3B model; our compact model starts from random weights
+    /// and would barely move at 1e-6 in 500 steps, so the recipe keeps the paper's steps and constant schedule
+    /// and uses 3e-4, a usual constant AdamW rate for a randomly initialised small transformer.
+    [<Literal>]
+    let PaperSftSteps = 500
+    [<Literal>]
+    let PaperSftLr = 3e-4
+    [<Literal>]
+    let PaperSftWarmup = 0
+    [<Literal>]
+    let PaperSftSchedule = "constant"
+
+    [<Literal>]
+    let GrpoSteps = 500
+    [<Literal>]
+    let Prompts = 4
+    [<Literal>]
+    let Group = 8
+    [<Literal>]
+    let Iterations = 1
+    [<Literal>]
+    let GrpoLr = 1e-5
+    [<Literal>]
+    let EpsLow = 0.2
+    [<Literal>]
+    let EpsHigh = 0.28
+    [<Literal>]
+    let Temperature = 1.0
+    [<Literal>]
+    let TopP = 1.0
+    [<Literal>]
+    let MaxNew = 256
+    [<Literal>]
+    let RewardMode = "exact"
+    [<Literal>]
+    let FormatWeight = 1.0
+    [<Literal>]
+    let ClassWeight = 1.0
+    [<Literal>]
+    let Scale = "group"
+    [<Literal>]
+    let Loss = "grpo"
+    [<Literal>]
+    let Kl = 0.0
+    [<Literal>]
+    let GrpoEvalEvery = 50
+
+    [<Literal>]
+    let Drop = "none"
+    [<Literal>]
+    let EvalBatch = 32
+    [<Literal>]
+    let ChainsPerAttack = 2
+    /// Negative = use the threshold stored with the model.
+    [<Literal>]
+    let Threshold = -1.0
+
+    [<Literal>]
+    let ExportFormat = "weights"
+    [<Literal>]
+    let PipelinePreset = "demo"
+    [<Literal>]
+    let Holdout = "W"
+    [<Literal>]
+    let BenchWhat = "all"
+    [<Literal>]
+    let BenchRepeat = 3
+
+    /// The choices of the enumerated options (the first is not necessarily the default).
+    let Shuffles = [ "answer"; "path"; "none" ]
+    let AugmentModes = [ "pnrps"; "raw" ]
+    let Presets = [ "tiny"; "small"; "base" ]
+    let Recipes = [ "default"; "paper" ]
+    let Schedules = [ "cosine"; "constant" ]
+    let RewardModes = [ "exact"; "binary"; "hierarchical" ]
+    let Scales = [ "group"; "batch"; "none" ]
+    let Losses = [ "grpo"; "bnpo"; "dr_grpo"; "dapo" ]
+    let ExportFormats = [ "weights"; "torchscript"; "onnx" ]
+    let PipelinePresets = [ "demo"; "paper" ]
+    let BenchTargets = [ "synth"; "augment"; "model"; "all" ]
+
+/// The Argu templates: internal, nothing of them reaches the host.
+module internal CliGrammar =
+    let d (x: obj) =
+        match x with
+        | :? float as f -> sprintf " (default %g)" f
+        | _ -> sprintf " (default %O)" x
+
+    type SynthArg =
+        | Out of dir: string
+        | Per_Domain of int
+        | Size of pixels: int
+        | Domains of csv: string
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Out _ -> "output folder for the PNGs and manifest.jsonl" + d CliDefaults.SynthDir
+                | Per_Domain _ -> "samples per domain" + d CliDefaults.PerDomain
+                | Size _ -> "image width and height" + d CliDefaults.Size
+                | Domains _ -> "comma-separated domain names" + d (String.Join(",", CliDefaults.Domains))
+
+    type InspectArg =
+        | Data of manifest: string
+        | Root of dir: string
+        | Limit of int
+        | No_Check_Files
+        | Skip_Bad
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Data _ -> "manifest: JSONL or list file" + d CliDefaults.Manifest
+                | Root _ -> "folder that relative image paths are resolved against (default: the manifest's folder)"
+                | Limit _ -> "read at most this many samples; 0 = all (default 0)"
+                | No_Check_Files -> "do not check that every image exists and decodes"
+                | Skip_Bad -> "skip malformed lines and report them instead of stopping"
+
+    type AnnotateArg =
+        | Data of manifest: string
+        | Root of dir: string
+        | Out of file: string
+        | Report
+        | Skip_Bad
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Data _ -> "manifest: JSONL or list file" + d CliDefaults.Manifest
+                | Root _ -> "folder that relative image paths are resolved against (default: the manifest's folder)"
+                | Out _ -> "output annotations JSONL" + d CliDefaults.AnnotationsOut
+                | Report -> "report agreement with the manifest's ground-truth cues, per cue type"
+                | Skip_Bad -> "skip malformed lines and report them instead of stopping"
+
+    type AugmentArg =
+        | Data of manifest: string
+        | Annotations of file: string
+        | Root of dir: string
+        | Out of file: string
+        | Paths of n: int
+        | Shuffle of mode: string
+        | Mode of mode: string
+        | Labelled of n: int
+        | Alpha of float
+        | Domains of csv: string
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Data _ -> "manifest: JSONL or list file" + d CliDefaults.Manifest
+                | Annotations _ -> "cue annotations JSONL (from annotate or any model); default: the manifest's cues"
+                | Root _ -> "folder that relative image paths are resolved against (default: the manifest's folder)"
+                | Out _ -> "output chains JSONL" + d CliDefaults.Chains
+                | Paths _ -> "N: PNRPS reasoning paths per sample" + d CliDefaults.Paths
+                | Shuffle _ -> "answer | path | none" + d CliDefaults.Shuffle
+                | Mode _ -> "pnrps (reasoning chains) | raw (answer only, the baseline)" + d CliDefaults.AugmentMode
+                | Labelled _ -> "labelled-sample budget; 0 = all" + d CliDefaults.Labelled
+                | Alpha _ -> "PNRPS path length factor, > 1: at most alpha*(D-1) steps" + d CliDefaults.Alpha
+                | Domains _ -> "comma-separated source domains to keep (default: all)"
+
+    type SftArg =
+        | Chains of file: string
+        | Val of file: string
+        | Root of dir: string
+        | Out of dir: string
+        | Preset of name: string
+        | Recipe of name: string
+        | Steps of int
+        | Lr of float
+        | Batch of int
+        | Grad_Accum of int
+        | Warmup of steps: int
+        | Schedule of name: string
+        | Weight_Decay of float
+        | Clip_Grad of norm: float
+        | Eval_Every of steps: int
+        | Log_Every of steps: int
+        | Save_Every of steps: int
+        | Resume
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Chains _ -> "training chains JSONL from augment" + d CliDefaults.Chains
+                | Val _ -> "validation chains JSONL (validation loss, best checkpoint)"
+                | Root _ -> "folder that relative image paths are resolved against"
+                | Out _ -> "run folder" + d CliDefaults.SftOut
+                | Preset _ -> "model size: tiny | small | base" + d CliDefaults.ModelPreset
+                | Recipe _ ->
+                    sprintf "default | paper (paper: %d steps, constant lr %g, no warm-up; explicit options win)"
+                        CliDefaults.PaperSftSteps CliDefaults.PaperSftLr
+                | Steps _ -> "optimiser steps" + d CliDefaults.SftSteps
+                | Lr _ -> "peak learning rate (AdamW)" + d CliDefaults.SftLr
+                | Batch _ -> "chains per batch" + d CliDefaults.Batch
+                | Grad_Accum _ -> "batches per optimiser step" + d CliDefaults.GradAccum
+                | Warmup _ -> "linear warm-up steps" + d CliDefaults.Warmup
+                | Schedule _ -> "cosine | constant after warm-up" + d CliDefaults.Schedule
+                | Weight_Decay _ -> "AdamW weight decay" + d CliDefaults.WeightDecay
+                | Clip_Grad _ -> "clip gradients to this global norm; 0 = off" + d CliDefaults.ClipGrad
+                | Eval_Every _ -> "validate every K steps; 0 = only at the end" + d CliDefaults.EvalEvery
+                | Log_Every _ -> "log metrics every K steps" + d CliDefaults.LogEvery
+                | Save_Every _ -> "checkpoint last/ every K steps; 0 = only at the end" + d CliDefaults.SaveEvery
+                | Resume -> "continue from <out>/last (optimizer, RNG state and step)"
+
+    type GrpoArg =
+        | Data of manifest: string
+        | Root of dir: string
+        | Init of run: string
+        | Out of dir: string
+        | Val of manifest: string
+        | Steps of int
+        | Prompts of int
+        | Group of int
+        | Iterations of int
+        | Lr of float
+        | Eps_Low of float
+        | Eps_High of float
+        | Temperature of float
+        | Top_P of float
+        | Max_New of tokens: int
+        | Reward_Mode of mode: string
+        | Format_Weight of float
+        | Class_Weight of float
+        | Scale of mode: string
+        | Loss of name: string
+        | Kl of beta: float
+        | Clip_Grad of norm: float
+        | Domains of csv: string
+        | Eval_Every of steps: int
+        | Log_Every of steps: int
+        | Save_Every of steps: int
+        | Resume
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Data _ -> "manifest of the source-domain prompts" + d CliDefaults.Manifest
+                | Root _ -> "folder that relative image paths are resolved against"
+                | Init _ -> "SFT run or checkpoint folder to start from" + d CliDefaults.SftOut
+                | Out _ -> "run folder" + d CliDefaults.GrpoOut
+                | Val _ -> "validation manifest (mean reward, best checkpoint)"
+                | Steps _ -> "GRPO steps" + d CliDefaults.GrpoSteps
+                | Prompts _ -> "prompts per step" + d CliDefaults.Prompts
+                | Group _ -> "G: completions per prompt" + d CliDefaults.Group
+                | Iterations _ -> "mu: policy iterations per batch" + d CliDefaults.Iterations
+                | Lr _ -> "learning rate" + d CliDefaults.GrpoLr
+                | Eps_Low _ -> "lower clip epsilon of the ratio" + d CliDefaults.EpsLow
+                | Eps_High _ -> "upper clip epsilon of the ratio" + d CliDefaults.EpsHigh
+                | Temperature _ -> "sampling temperature, > 0" + d CliDefaults.Temperature
+                | Top_P _ -> "nucleus sampling mass in (0, 1]" + d CliDefaults.TopP
+                | Max_New _ -> "maximum completion tokens" + d CliDefaults.MaxNew
+                | Reward_Mode _ -> "classification reward: exact | binary | hierarchical" + d CliDefaults.RewardMode
+                | Format_Weight _ -> "weight of the format reward" + d CliDefaults.FormatWeight
+                | Class_Weight _ -> "weight of the classification reward" + d CliDefaults.ClassWeight
+                | Scale _ -> "advantage scaling: group | batch | none" + d CliDefaults.Scale
+                | Loss _ -> "loss aggregation: grpo | bnpo | dr_grpo | dapo" + d CliDefaults.Loss
+                | Kl _ -> "KL coefficient to the frozen SFT model; 0 = off" + d CliDefaults.Kl
+                | Clip_Grad _ -> "clip gradients to this global norm; 0 = off" + d CliDefaults.ClipGrad
+                | Domains _ -> "comma-separated source domains to keep (default: all)"
+                | Eval_Every _ -> "validate every K steps; 0 = only at the end" + d CliDefaults.GrpoEvalEvery
+                | Log_Every _ -> "log metrics every K steps" + d CliDefaults.LogEvery
+                | Save_Every _ -> "checkpoint last/ every K steps; 0 = only at the end" + d CliDefaults.SaveEvery
+                | Resume -> "continue from <out>/last"
+
+    type EvalArg =
+        | Model of run: string
+        | Data of manifest: string
+        | Val of manifest: string
+        | Root of dir: string
+        | Out of dir: string
+        | Drop of modalities: string
+        | Domains of csv: string
+        | Val_Domains of csv: string
+        | Batch of int
+        | Max_New of tokens: int
+        | Protocol of name: string
+        | Chains_Per_Attack of int
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Model _ -> "run or checkpoint folder" + d CliDefaults.Model
+                | Data _ -> "test manifest" + d CliDefaults.Manifest
+                | Val _ -> "validation manifest: the decision threshold is its EER threshold"
+                | Root _ -> "folder that relative image paths are resolved against"
+                | Out _ -> "report folder" + d CliDefaults.EvalOut
+                | Drop _ -> "modalities missing at test: none | depth | ir | depth,ir" + d CliDefaults.Drop
+                | Domains _ -> "comma-separated test domains (default: all)"
+                | Val_Domains _ -> "comma-separated validation domains (default: all)"
+                | Batch _ -> "faces per forward pass" + d CliDefaults.EvalBatch
+                | Max_New _ -> "maximum completion tokens" + d CliDefaults.MaxNew
+                | Protocol _ -> "a named protocol that sets domains and drop"
+                | Chains_Per_Attack _ -> "sample chains in the report per attack" + d CliDefaults.ChainsPerAttack
+
+    type PredictArg =
+        | Model of run: string
+        | Rgb of image: string
+        | Depth of image: string
+        | Ir of image: string
+        | List of manifest: string
+        | Root of dir: string
+        | Out of file: string
+        | Json
+        | Max_New of tokens: int
+        | Threshold of float
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Model _ -> "run or checkpoint folder" + d CliDefaults.Model
+                | Rgb _ -> "RGB image of one face"
+                | Depth _ -> "depth image of the face (absent if not given)"
+                | Ir _ -> "IR image of the face (absent if not given)"
+                | List _ -> "manifest of many faces (JSONL or list file); output as JSON lines"
+                | Root _ -> "folder that relative image paths are resolved against"
+                | Out _ -> "write JSON lines to this file (default: stdout)"
+                | Json -> "print JSON lines instead of text"
+                | Max_New _ -> "maximum completion tokens" + d CliDefaults.MaxNew
+                | Threshold _ -> "live-score decision threshold in [0,1] (default: the model's validation threshold)"
+
+    type MetricsArg =
+        | [<Mandatory>] Scores of file: string
+        | Val_Scores of file: string
+        | Out of dir: string
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Scores _ -> "JSONL or CSV with score,label[,attack[,domain]]; higher score = more live"
+                | Val_Scores _ -> "validation scores in the same format: the threshold is their EER threshold"
+                | Out _ -> "write metrics.json and report.md here (default: print only)"
+
+    type ScoreArg =
+        | Model of run: string
+        | Data of manifest: string
+        | Root of dir: string
+        | Out of file: string
+        | Drop of modalities: string
+        | Domains of csv: string
+        | Batch of int
+        | Max_New of tokens: int
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Model _ -> "run or checkpoint folder" + d CliDefaults.Model
+                | Data _ -> "manifest" + d CliDefaults.Manifest
+                | Root _ -> "folder that relative image paths are resolved against"
+                | Out _ -> "scores JSONL (readable by pafas metrics)" + d CliDefaults.ScoresOut
+                | Drop _ -> "modalities to treat as missing: none | depth | ir | depth,ir" + d CliDefaults.Drop
+                | Domains _ -> "comma-separated domains to keep (default: all)"
+                | Batch _ -> "faces per forward pass" + d CliDefaults.EvalBatch
+                | Max_New _ -> "maximum completion tokens" + d CliDefaults.MaxNew
+
+    type ExportArg =
+        | Model of run: string
+        | Out of dir: string
+        | Format of name: string
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Model _ -> "run or checkpoint folder" + d CliDefaults.Model
+                | Out _ -> "output folder" + d CliDefaults.ExportOut
+                | Format _ -> "weights | torchscript | onnx" + d CliDefaults.ExportFormat
+
+    type PipelineArg =
+        | Preset of name: string
+        | Out of dir: string
+        | Holdout of domain: string
+        | Sft_Steps of int
+        | Grpo_Steps of int
+        | Per_Domain of int
+        | Model of preset: string
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Preset _ -> "demo (minutes on a CPU) | paper (the paper's settings)" + d CliDefaults.PipelinePreset
+                | Out _ -> "output folder" + d CliDefaults.PipelineOut
+                | Holdout _ -> "held-out test domain; the others are the sources" + d CliDefaults.Holdout
+                | Sft_Steps _ -> "override the preset's SFT steps"
+                | Grpo_Steps _ -> "override the preset's GRPO steps"
+                | Per_Domain _ -> "override the preset's synthetic samples per domain"
+                | Model _ -> "override the preset's model size: tiny | small | base"
+
+    type BenchArg =
+        | What of target: string
+        | Out of dir: string
+        | Repeat of int
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | What _ -> "synth | augment | model | all" + d CliDefaults.BenchWhat
+                | Out _ -> "output folder" + d CliDefaults.BenchOut
+                | Repeat _ -> "repetitions per measurement" + d CliDefaults.BenchRepeat
+
+    type TopArg =
+        | [<Inherit>] Threads of int
+        | [<Inherit>] Device of name: string
+        | [<Inherit>] Seed of int
+        | [<Inherit; AltCommandLine("-v")>] Verbose
+        | Version
+        | [<CliPrefix(CliPrefix.None)>] Synth of ParseResults<SynthArg>
+        | [<CliPrefix(CliPrefix.None)>] Inspect of ParseResults<InspectArg>
+        | [<CliPrefix(CliPrefix.None)>] Annotate of ParseResults<AnnotateArg>
+        | [<CliPrefix(CliPrefix.None)>] Augment of ParseResults<AugmentArg>
+        | [<CliPrefix(CliPrefix.None)>] Sft of ParseResults<SftArg>
+        | [<CliPrefix(CliPrefix.None)>] Grpo of ParseResults<GrpoArg>
+        | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArg>
+        | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<PredictArg>
+        | [<CliPrefix(CliPrefix.None)>] Metrics of ParseResults<MetricsArg>
+        | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<ScoreArg>
+        | [<CliPrefix(CliPrefix.None)>] Export of ParseResults<ExportArg>
+        | [<CliPrefix(CliPrefix.None)>] Pipeline of ParseResults<PipelineArg>
+        | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArg>
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Threads _ -> "libtorch / worker threads; 0 = libtorch's default (default 0)"
+                | Device _ -> "cpu | cuda | cuda:N" + d CliDefaults.Device
+                | Seed _ -> "random seed" + d CliDefaults.Seed
+                | Verbose -> "debug logging"
+                | Version -> "print the version and exit"
+                | Synth _ -> "write the synthetic multimodal face world (PNGs + manifest.jsonl)"
+                | Inspect _ -> "count a manifest's samples by domain, label, attack, modality; check files"
+                | Annotate _ -> "compute per-modality cue annotations from the images"
+                | Augment _ -> "manifest + cues -> PNRPS reasoning chains with answer shuffling (JSONL)"
+                | Sft _ -> "supervised fine-tuning on augmented chains"
+                | Grpo _ -> "GRPO from an SFT checkpoint"
+                | Eval _ -> "evaluate a model on a test set: HTER, AUC, ACER, APCER, BPCER, EER, report"
+                | Predict _ -> "verdict, taxonomy path, live score and reasoning for faces"
+                | Metrics _ -> "FAS metrics from any system's scores (JSONL or CSV)"
+                | Score _ -> "live scores of a manifest's samples (JSONL for pafas metrics)"
+                | Export _ -> "export a trained model (weights | torchscript | onnx)"
+                | Pipeline _ -> "the whole job: synth, annotate, augment, SFT, GRPO, eval on the held-out domain"
+                | Bench _ -> "throughput of synth, augment and the model"
+
+/// Parses `pafas` command lines into Command values.
+module Cli =
+    open CliGrammar
+
+    /// A bad value found after Argu's parse: the message names the option.
+    exception private Invalid of string
+
+    let private invalid fmt = Printf.kprintf (fun s -> raise (Invalid s)) fmt
+
+    /// Subcommand names in the order of the help text.
+    let subcommands =
+        [ "synth"; "inspect"; "annotate"; "augment"; "sft"; "grpo"; "eval"; "predict"; "metrics"; "score"
+          "export"; "pipeline"; "bench" ]
+
+    let private parser =
+        lazy
+            (ArgumentParser.Create<TopArg>(
+                programName = "pafas",
+                helpTextMessage =
+                    "PA-FAS: interpretable multimodal face anti-spoofing (reasoning-path augmentation, answer shuffling, GRPO)."
+            ))
+
+    /// The top-level help text.
+    let usage () = parser.Value.PrintUsage()
+
+    /// The subcommand name of a command ("version" for --version).
+    let commandName (c: Command) =
+        match c with
+        | Command.Synth _ -> "synth"
+        | Command.Inspect _ -> "inspect"
+        | Command.Annotate _ -> "annotate"
+        | Command.Augment _ -> "augment"
+        | Command.Sft _ -> "sft"
+        | Command.Grpo _ -> "grpo"
+        | Command.Eval _ -> "eval"
+        | Command.Predict _ -> "predict"
+        | Command.Metrics _ -> "metrics"
+        | Command.Score _ -> "score"
+        | Command.Export _ -> "export"
+        | Command.Pipeline _ -> "pipeline"
+        | Command.Bench _ -> "bench"
+        | Command.Version -> "version"
+
+    let private defaultCommon =
+        { Threads = CliDefaults.Threads; Device = CliDefaults.Device; Seed = CliDefaults.Seed; Verbose = false }
+
+    /// The global options of a command (the defaults for --version).
+    let common (c: Command) =
+        match c with
+        | Command.Synth a -> a.Common
+        | Command.Inspect a -> a.Common
+        | Command.Annotate a -> a.Common
+        | Command.Augment a -> a.Common
+        | Command.Sft a -> a.Common
+        | Command.Grpo a -> a.Common
+        | Command.Eval a -> a.Common
+        | Command.Predict a -> a.Common
+        | Command.Metrics a -> a.Common
+        | Command.Score a -> a.Common
+        | Command.Export a -> a.Common
+        | Command.Pipeline a -> a.Common
+        | Command.Bench a -> a.Common
+        | Command.Version -> defaultCommon
+
+    // ---- value checks: each names its option ----
+
+    let private atLeast lo (name: string) (v: int) =
+        if v < lo then invalid "--%s must be at least %d (got %d)" name lo v
+        v
+
+    let private finite (name: string) (v: float) =
+        if Double.IsNaN v || Double.IsInfinity v then invalid "--%s must be a finite number (got %g)" name v
+        v
+
+    let private positiveF name v =
+        if finite name v <= 0.0 then invalid "--%s must be greater than 0 (got %g)" name v
+        v
+
+    let private nonNegativeF name v =
+        if finite name v < 0.0 then invalid "--%s must not be negative (got %g)" name v
+        v
+
+    let private inUnit name v =
+        if finite name v <= 0.0 || v > 1.0 then invalid "--%s must be in (0, 1] (got %g)" name v
+        v
+
+    let private oneOf (name: string) (choices: string list) (v: string) =
+        let n = v.Trim().ToLowerInvariant()
+        if List.contains n choices then n
+        else invalid "--%s must be one of %s (got '%s')" name (String.Join(" | ", choices)) v
+
+    let private path (name: string) (v: string) =
+        if String.IsNullOrWhiteSpace v then invalid "--%s needs a path (got an empty value)" name
+        v.Trim()
+
+    let private domainList (name: string) (v: string) =
+        let parts = v.Split(',') |> Array.map (fun s -> s.Trim()) |> List.ofArray
+        if parts |> List.exists (fun s -> s = "") then
+            invalid "--%s must be comma-separated domain names, e.g. C,P,S (got '%s')" name v
+        List.distinct parts
+
+    /// Canonical drop spec: "none" | "depth" | "ir" | "depth,ir".
+    let private drop (name: string) (v: string) =
+        let parts =
+            v.Split(',')
+            |> Array.map (fun s -> s.Trim().ToLowerInvariant())
+            |> Array.filter (fun s -> s <> "")
+            |> Array.collect (fun s -> if s = "both" then [| "depth"; "ir" |] else [| s |])
+            |> Array.distinct
+        let bad = parts |> Array.filter (fun s -> s <> "none" && s <> "depth" && s <> "ir")
+        if bad.Length > 0 || parts.Length = 0 || (Array.contains "none" parts && parts.Length > 1) then
+            invalid "--%s must be none | depth | ir | depth,ir (got '%s')" name v
+        match Array.contains "depth" parts, Array.contains "ir" parts with
+        | true, true -> "depth,ir"
+        | true, false -> "depth"
+        | false, true -> "ir"
+        | false, false -> "none"
+
+    let private device (v: string) =
+        let n = v.Trim().ToLowerInvariant()
+        let isCudaN =
+            n.StartsWith "cuda:" && n.Length > 5 && n.Substring(5) |> Seq.forall Char.IsDigit
+        if n = "cpu" || n = "cuda" || isCudaN then n
+        else invalid "--device must be cpu, cuda or cuda:N (got '%s')" v
+
+    let private threshold (v: float) =
+        if Double.IsNaN v || v < 0.0 || v > 1.0 then invalid "--threshold must be in [0, 1] (got %g)" v
+        v
+
+    // ---- ParseResults -> records ----
+
+    let private commonOf (top: ParseResults<TopArg>) =
+        { Threads = top.GetResult(TopArg.Threads, defaultValue = CliDefaults.Threads) |> atLeast 0 "threads"
+          Device = top.GetResult(TopArg.Device, defaultValue = CliDefaults.Device) |> device
+          Seed = top.GetResult(TopArg.Seed, defaultValue = CliDefaults.Seed)
+          Verbose = top.Contains TopArg.Verbose }
+
+    let private synth c (r: ParseResults<SynthArg>) : SynthArgs =
+        { Out = r.GetResult(SynthArg.Out, defaultValue = CliDefaults.SynthDir) |> path "out"
+          PerDomain = r.GetResult(SynthArg.Per_Domain, defaultValue = CliDefaults.PerDomain) |> atLeast 1 "per-domain"
+          Size = r.GetResult(SynthArg.Size, defaultValue = CliDefaults.Size) |> atLeast 16 "size"
+          Domains =
+            match r.TryGetResult SynthArg.Domains with
+            | Some v -> domainList "domains" v
+            | None -> CliDefaults.Domains
+          Common = c }
+
+    let private domainsOr (name: string) (v: string option) =
+        match v with
+        | Some v -> domainList name v
+        | None -> []
+
+    let private inspect c (r: ParseResults<InspectArg>) : InspectArgs =
+        { Data = r.GetResult(InspectArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
+          Root = r.GetResult(InspectArg.Root, defaultValue = "")
+          Limit = r.GetResult(InspectArg.Limit, defaultValue = 0) |> atLeast 0 "limit"
+          CheckFiles = not (r.Contains InspectArg.No_Check_Files)
+          SkipBad = r.Contains InspectArg.Skip_Bad
+          Common = c }
+
+    let private annotate c (r: ParseResults<AnnotateArg>) : AnnotateArgs =
+        { Data = r.GetResult(AnnotateArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
+          Root = r.GetResult(AnnotateArg.Root, defaultValue = "")
+          Out = r.GetResult(AnnotateArg.Out, defaultValue = CliDefaults.AnnotationsOut) |> path "out"
+          Report = r.Contains AnnotateArg.Report
+          SkipBad = r.Contains AnnotateArg.Skip_Bad
+          Common = c }
+
+    let private augment c (r: ParseResults<AugmentArg>) : AugmentArgs =
+        let alpha = r.GetResult(AugmentArg.Alpha, defaultValue = CliDefaults.Alpha) |> finite "alpha"
+        if alpha <= 1.0 then invalid "--alpha must be greater than 1 (got %g)" alpha
+        { Data = r.GetResult(AugmentArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
+          Annotations = r.GetResult(AugmentArg.Annotations, defaultValue = "")
+          Root = r.GetResult(AugmentArg.Root, defaultValue = "")
+          Out = r.GetResult(AugmentArg.Out, defaultValue = CliDefaults.Chains) |> path "out"
+          Paths = r.GetResult(AugmentArg.Paths, defaultValue = CliDefaults.Paths) |> atLeast 1 "paths"
+          Shuffle = r.GetResult(AugmentArg.Shuffle, defaultValue = CliDefaults.Shuffle) |> oneOf "shuffle" CliDefaults.Shuffles
+          Mode = r.GetResult(AugmentArg.Mode, defaultValue = CliDefaults.AugmentMode) |> oneOf "mode" CliDefaults.AugmentModes
+          Labelled = r.GetResult(AugmentArg.Labelled, defaultValue = CliDefaults.Labelled) |> atLeast 0 "labelled"
+          Alpha = alpha
+          Domains = r.TryGetResult AugmentArg.Domains |> domainsOr "domains"
+          Common = c }
+
+    let private sft c (r: ParseResults<SftArg>) : SftArgs =
+        let recipe = r.GetResult(SftArg.Recipe, defaultValue = CliDefaults.Recipe) |> oneOf "recipe" CliDefaults.Recipes
+        let paper = recipe = "paper"
+        let steps = r.GetResult(SftArg.Steps, defaultValue = (if paper then CliDefaults.PaperSftSteps else CliDefaults.SftSteps)) |> atLeast 1 "steps"
+        let warmup = r.GetResult(SftArg.Warmup, defaultValue = (if paper then CliDefaults.PaperSftWarmup else CliDefaults.Warmup)) |> atLeast 0 "warmup"
+        if warmup > steps then invalid "--warmup (%d) must not exceed --steps (%d)" warmup steps
+        { Chains = r.GetResult(SftArg.Chains, defaultValue = CliDefaults.Chains) |> path "chains"
+          Val = r.GetResult(SftArg.Val, defaultValue = "")
+          Root = r.GetResult(SftArg.Root, defaultValue = "")
+          Out = r.GetResult(SftArg.Out, defaultValue = CliDefaults.SftOut) |> path "out"
+          Preset = r.GetResult(SftArg.Preset, defaultValue = CliDefaults.ModelPreset) |> oneOf "preset" CliDefaults.Presets
+          Recipe = recipe
+          Steps = steps
+          Lr = r.GetResult(SftArg.Lr, defaultValue = (if paper then CliDefaults.PaperSftLr else CliDefaults.SftLr)) |> positiveF "lr"
+          Batch = r.GetResult(SftArg.Batch, defaultValue = CliDefaults.Batch) |> atLeast 1 "batch"
+          GradAccum = r.GetResult(SftArg.Grad_Accum, defaultValue = CliDefaults.GradAccum) |> atLeast 1 "grad-accum"
+          Warmup = warmup
+          Schedule =
+            r.GetResult(SftArg.Schedule, defaultValue = (if paper then CliDefaults.PaperSftSchedule else CliDefaults.Schedule))
+            |> oneOf "schedule" CliDefaults.Schedules
+          WeightDecay = r.GetResult(SftArg.Weight_Decay, defaultValue = CliDefaults.WeightDecay) |> nonNegativeF "weight-decay"
+          ClipGrad = r.GetResult(SftArg.Clip_Grad, defaultValue = CliDefaults.ClipGrad) |> nonNegativeF "clip-grad"
+          EvalEvery = r.GetResult(SftArg.Eval_Every, defaultValue = CliDefaults.EvalEvery) |> atLeast 0 "eval-every"
+          LogEvery = r.GetResult(SftArg.Log_Every, defaultValue = CliDefaults.LogEvery) |> atLeast 1 "log-every"
+          SaveEvery = r.GetResult(SftArg.Save_Every, defaultValue = CliDefaults.SaveEvery) |> atLeast 0 "save-every"
+          Resume = r.Contains SftArg.Resume
+          Common = c }
+
+    let private grpo c (r: ParseResults<GrpoArg>) : GrpoArgs =
+        let group = r.GetResult(GrpoArg.Group, defaultValue = CliDefaults.Group) |> atLeast 2 "group"
+        { Data = r.GetResult(GrpoArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
+          Root = r.GetResult(GrpoArg.Root, defaultValue = "")
+          Init = r.GetResult(GrpoArg.Init, defaultValue = CliDefaults.SftOut) |> path "init"
+          Out = r.GetResult(GrpoArg.Out, defaultValue = CliDefaults.GrpoOut) |> path "out"
+          Val = r.GetResult(GrpoArg.Val, defaultValue = "")
+          Steps = r.GetResult(GrpoArg.Steps, defaultValue = CliDefaults.GrpoSteps) |> atLeast 1 "steps"
+          Prompts = r.GetResult(GrpoArg.Prompts, defaultValue = CliDefaults.Prompts) |> atLeast 1 "prompts"
+          Group = group
+          Iterations = r.GetResult(GrpoArg.Iterations, defaultValue = CliDefaults.Iterations) |> atLeast 1 "iterations"
+          Lr = r.GetResult(GrpoArg.Lr, defaultValue = CliDefaults.GrpoLr) |> positiveF "lr"
+          EpsLow = r.GetResult(GrpoArg.Eps_Low, defaultValue = CliDefaults.EpsLow) |> nonNegativeF "eps-low"
+          EpsHigh = r.GetResult(GrpoArg.Eps_High, defaultValue = CliDefaults.EpsHigh) |> nonNegativeF "eps-high"
+          Temperature = r.GetResult(GrpoArg.Temperature, defaultValue = CliDefaults.Temperature) |> positiveF "temperature"
+          TopP = r.GetResult(GrpoArg.Top_P, defaultValue = CliDefaults.TopP) |> inUnit "top-p"
+          MaxNew = r.GetResult(GrpoArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
+          RewardMode =
+            r.GetResult(GrpoArg.Reward_Mode, defaultValue = CliDefaults.RewardMode) |> oneOf "reward-mode" CliDefaults.RewardModes
+          FormatWeight = r.GetResult(GrpoArg.Format_Weight, defaultValue = CliDefaults.FormatWeight) |> nonNegativeF "format-weight"
+          ClassWeight = r.GetResult(GrpoArg.Class_Weight, defaultValue = CliDefaults.ClassWeight) |> nonNegativeF "class-weight"
+          Scale = r.GetResult(GrpoArg.Scale, defaultValue = CliDefaults.Scale) |> oneOf "scale" CliDefaults.Scales
+          Loss = r.GetResult(GrpoArg.Loss, defaultValue = CliDefaults.Loss) |> oneOf "loss" CliDefaults.Losses
+          Kl = r.GetResult(GrpoArg.Kl, defaultValue = CliDefaults.Kl) |> nonNegativeF "kl"
+          ClipGrad = r.GetResult(GrpoArg.Clip_Grad, defaultValue = CliDefaults.ClipGrad) |> nonNegativeF "clip-grad"
+          Domains = r.TryGetResult GrpoArg.Domains |> domainsOr "domains"
+          EvalEvery = r.GetResult(GrpoArg.Eval_Every, defaultValue = CliDefaults.GrpoEvalEvery) |> atLeast 0 "eval-every"
+          LogEvery = r.GetResult(GrpoArg.Log_Every, defaultValue = CliDefaults.LogEvery) |> atLeast 1 "log-every"
+          SaveEvery = r.GetResult(GrpoArg.Save_Every, defaultValue = CliDefaults.SaveEvery) |> atLeast 0 "save-every"
+          Resume = r.Contains GrpoArg.Resume
+          Common = c }
+
+    let private eval c (r: ParseResults<EvalArg>) : EvalArgs =
+        { Model = r.GetResult(EvalArg.Model, defaultValue = CliDefaults.Model) |> path "model"
+          Data = r.GetResult(EvalArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
+          Val = r.GetResult(EvalArg.Val, defaultValue = "")
+          Root = r.GetResult(EvalArg.Root, defaultValue = "")
+          Out = r.GetResult(EvalArg.Out, defaultValue = CliDefaults.EvalOut) |> path "out"
+          Drop = r.GetResult(EvalArg.Drop, defaultValue = CliDefaults.Drop) |> drop "drop"
+          Domains = r.TryGetResult EvalArg.Domains |> domainsOr "domains"
+          ValDomains = r.TryGetResult EvalArg.Val_Domains |> domainsOr "val-domains"
+          Batch = r.GetResult(EvalArg.Batch, defaultValue = CliDefaults.EvalBatch) |> atLeast 1 "batch"
+          MaxNew = r.GetResult(EvalArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
+          Protocol = r.GetResult(EvalArg.Protocol, defaultValue = "").Trim()
+          ChainsPerAttack = r.GetResult(EvalArg.Chains_Per_Attack, defaultValue = CliDefaults.ChainsPerAttack) |> atLeast 0 "chains-per-attack"
+          Common = c }
+
+    let private predict c (r: ParseResults<PredictArg>) : PredictArgs =
+        let a: PredictArgs =
+            { Model = r.GetResult(PredictArg.Model, defaultValue = CliDefaults.Model) |> path "model"
+              Rgb = r.GetResult(PredictArg.Rgb, defaultValue = "")
+              Depth = r.GetResult(PredictArg.Depth, defaultValue = "")
+              Ir = r.GetResult(PredictArg.Ir, defaultValue = "")
+              List = r.GetResult(PredictArg.List, defaultValue = "")
+              Root = r.GetResult(PredictArg.Root, defaultValue = "")
+              Out = r.GetResult(PredictArg.Out, defaultValue = "")
+              Json = r.Contains PredictArg.Json
+              MaxNew = r.GetResult(PredictArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
+              Threshold =
+                match r.TryGetResult PredictArg.Threshold with
+                | Some t -> threshold t
+                | None -> CliDefaults.Threshold
+              Common = c }
+        let single = a.Rgb <> "" || a.Depth <> "" || a.Ir <> ""
+        if a.List <> "" && single then invalid "--list cannot be combined with --rgb/--depth/--ir"
+        if a.List = "" && not single then invalid "predict needs --rgb (and optionally --depth, --ir) or --list"
+        a
+
+    let private metrics c (r: ParseResults<MetricsArg>) : MetricsArgs =
+        { Scores = r.GetResult MetricsArg.Scores |> path "scores"
+          ValScores = r.GetResult(MetricsArg.Val_Scores, defaultValue = "")
+          Out = r.GetResult(MetricsArg.Out, defaultValue = "")
+          Common = c }
+
+    let private score c (r: ParseResults<ScoreArg>) : ScoreArgs =
+        { Model = r.GetResult(ScoreArg.Model, defaultValue = CliDefaults.Model) |> path "model"
+          Data = r.GetResult(ScoreArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
+          Root = r.GetResult(ScoreArg.Root, defaultValue = "")
+          Out = r.GetResult(ScoreArg.Out, defaultValue = CliDefaults.ScoresOut) |> path "out"
+          Drop = r.GetResult(ScoreArg.Drop, defaultValue = CliDefaults.Drop) |> drop "drop"
+          Domains = r.TryGetResult ScoreArg.Domains |> domainsOr "domains"
+          Batch = r.GetResult(ScoreArg.Batch, defaultValue = CliDefaults.EvalBatch) |> atLeast 1 "batch"
+          MaxNew = r.GetResult(ScoreArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
+          Common = c }
+
+    let private export c (r: ParseResults<ExportArg>) : ExportArgs =
+        { Model = r.GetResult(ExportArg.Model, defaultValue = CliDefaults.Model) |> path "model"
+          Out = r.GetResult(ExportArg.Out, defaultValue = CliDefaults.ExportOut) |> path "out"
+          Format = r.GetResult(ExportArg.Format, defaultValue = CliDefaults.ExportFormat) |> oneOf "format" CliDefaults.ExportFormats
+          Common = c }
+
+    let private pipeline c (r: ParseResults<PipelineArg>) : PipelineArgs =
+        { Preset = r.GetResult(PipelineArg.Preset, defaultValue = CliDefaults.PipelinePreset) |> oneOf "preset" CliDefaults.PipelinePresets
+          Out = r.GetResult(PipelineArg.Out, defaultValue = CliDefaults.PipelineOut) |> path "out"
+          Holdout =
+            (match r.GetResult(PipelineArg.Holdout, defaultValue = CliDefaults.Holdout) |> domainList "holdout" with
+             | [ h ] -> h
+             | _ -> invalid "--holdout must be one domain name")
+          SftSteps = r.GetResult(PipelineArg.Sft_Steps, defaultValue = 0) |> atLeast 0 "sft-steps"
+          GrpoSteps = r.GetResult(PipelineArg.Grpo_Steps, defaultValue = 0) |> atLeast 0 "grpo-steps"
+          PerDomain = r.GetResult(PipelineArg.Per_Domain, defaultValue = 0) |> atLeast 0 "per-domain"
+          Model =
+            match r.TryGetResult PipelineArg.Model with
+            | Some m -> oneOf "model" CliDefaults.Presets m
+            | None -> ""
+          Common = c }
+
+    let private bench c (r: ParseResults<BenchArg>) : BenchArgs =
+        { What = r.GetResult(BenchArg.What, defaultValue = CliDefaults.BenchWhat) |> oneOf "what" CliDefaults.BenchTargets
+          Out = r.GetResult(BenchArg.Out, defaultValue = CliDefaults.BenchOut) |> path "out"
+          Repeat = r.GetResult(BenchArg.Repeat, defaultValue = CliDefaults.BenchRepeat) |> atLeast 1 "repeat"
+          Common = c }
+
+    let private toCommand (top: ParseResults<TopArg>) =
+        if top.Contains TopArg.Version then Ok Command.Version
+        else
+            let c = commonOf top
+            match top.TryGetSubCommand() with
+            | Some(TopArg.Synth r) -> Ok(Command.Synth(synth c r))
+            | Some(TopArg.Inspect r) -> Ok(Command.Inspect(inspect c r))
+            | Some(TopArg.Annotate r) -> Ok(Command.Annotate(annotate c r))
+            | Some(TopArg.Augment r) -> Ok(Command.Augment(augment c r))
+            | Some(TopArg.Sft r) -> Ok(Command.Sft(sft c r))
+            | Some(TopArg.Grpo r) -> Ok(Command.Grpo(grpo c r))
+            | Some(TopArg.Eval r) -> Ok(Command.Eval(eval c r))
+            | Some(TopArg.Predict r) -> Ok(Command.Predict(predict c r))
+            | Some(TopArg.Metrics r) -> Ok(Command.Metrics(metrics c r))
+            | Some(TopArg.Score r) -> Ok(Command.Score(score c r))
+            | Some(TopArg.Export r) -> Ok(Command.Export(export c r))
+            | Some(TopArg.Pipeline r) -> Ok(Command.Pipeline(pipeline c r))
+            | Some(TopArg.Bench r) -> Ok(Command.Bench(bench c r))
+            | _ ->
+                Error
+                    { Message = "no subcommand given; use one of: " + String.Join(", ", subcommands)
+                      IsHelp = false
+                      Subcommand = "" }
+
+    /// `--name=value` -> `--name value` (Argu wants them apart); nulls become "".
+    let private normalise (argv: string[]) =
+        argv
+        |> Array.collect (fun a ->
+            let a = if isNull a then "" else a
+            let eq = a.IndexOf '='
+            if a.StartsWith "--" && eq > 2 then [| a.Substring(0, eq); a.Substring(eq + 1) |] else [| a |])
+
+    /// Argu's error text is "ERROR: <what>\nUSAGE: ..."; keep the <what>.
+    let private firstLine (message: string) =
+        let lines = message.Split('\n') |> Array.map (fun l -> l.TrimEnd('\r'))
+        let body = lines |> Array.takeWhile (fun l -> not (l.StartsWith "USAGE:")) |> Array.filter (fun l -> l.Trim() <> "")
+        let text = if body.Length = 0 then message.Trim() else String.Join(" ", body)
+        if text.StartsWith "ERROR: " then text.Substring 7 else text
+
+    /// Parses a `pafas` command line. Never throws on any input: help (`--help`, `-h`, `help [cmd]`) comes back as
+    /// Error with IsHelp = true, and a bad line as Error naming the option or value.
+    let parse (argv: string[]) : Result<Command, CliError> =
+        let argv = if isNull argv then [||] else normalise argv
+        // `pafas help` and `pafas help <cmd>` as aliases of --help.
+        let argv =
+            match argv with
+            | [| "help" |] -> [| "--help" |]
+            | [| "help"; cmd |] when List.contains cmd subcommands -> [| cmd; "--help" |]
+            | _ -> argv
+        let sub = argv |> Array.tryFind (fun a -> List.contains a subcommands) |> Option.defaultValue ""
+        let fail msg = Error { Message = msg; IsHelp = false; Subcommand = sub }
+        try
+            match argv with
+            | [||] -> fail ("no subcommand given; use one of: " + String.Join(", ", subcommands))
+            | _ when not (argv.[0].StartsWith "-") && not (List.contains argv.[0] subcommands) ->
+                let name = if argv.[0] = "help" && argv.Length > 1 then argv.[1] else argv.[0]
+                fail (sprintf "unknown subcommand '%s'; use one of: %s" name (String.Join(", ", subcommands)))
+            | _ ->
+                let top = parser.Value.ParseCommandLine(argv, raiseOnUsage = true)
+                toCommand top
+        with
+        | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
+            Error { Message = e.Message.TrimEnd(); IsHelp = true; Subcommand = sub }
+        | :? ArguParseException as e -> fail (firstLine e.Message)
+        | Invalid msg -> fail msg
