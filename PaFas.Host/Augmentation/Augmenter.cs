@@ -80,7 +80,7 @@ public static class Augmenter
         var bySample = usable.ToDictionary(s => s.Id);
         var shuffled = Shuffle.apply(mode, o.Seed, ListModule.OfSeq(chains.Select(c => c.C))).ToList();
         var perLeaf = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var shuffleText = o.Mode == "raw" ? "raw" : ShuffleModule.toText(mode);
+        var shuffleText = o.Mode == "raw" ? "raw" : Shuffle.toText(mode);
         var sb = new StringBuilder();
         var counter = new Dictionary<string, int>();
         foreach (var c in shuffled)

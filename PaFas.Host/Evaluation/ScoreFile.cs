@@ -57,7 +57,7 @@ public static class ScoreFile
                 JsonValueKind.Number => ParseLabel(l.GetRawText(), where),
                 JsonValueKind.True => true,
                 JsonValueKind.False => false,
-                JsonValueKind.Array => l.GetArrayLength() > 0 && l[0].GetString() == Taxonomy.LiveName,
+                JsonValueKind.Array => l.GetArrayLength() > 0 && l[0].GetString() == TaxonomyModule.LiveName,
                 _ => ParseLabel(l.GetString() ?? "", where),
             };
             string Str(string p) => r.TryGetProperty(p, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "";
