@@ -66,7 +66,7 @@ public static class EvalRunner
         Directory.CreateDirectory(o.Out);
         ReportWriter.Write(o.Out, o, dir, report.ResultValue, quality, testRows);
         AtomicFile.WriteAllText(Path.Combine(o.Out, "threshold.json"),
-            JsonSerializer.Serialize(new { threshold = report.ResultValue.Threshold.Threshold, from_validation = report.ResultValue.ThresholdFromValidation }));
+            JsonSerializer.Serialize(new { threshold = report.ResultValue.Threshold, from_validation = report.ResultValue.ThresholdFromValidation }));
         return new EvalResult(o.Out, report.ResultValue, quality, testRows);
     }
 
