@@ -110,13 +110,21 @@ module Metrics =
         let a = spoofs xs
         frac (a |> Array.filter (fun s -> s.Score >= threshold) |> Array.length) a.Length
 
-    /// APCER of each attack type present, sorted by attack name.
-    let apcerPerAttack (threshold: float) (xs: Scored[]) : (string * float) list =
+    /// Count, APCER and mean score of each attack type present, sorted by attack name.
+    let attackStats (threshold: float) (xs: Scored[]) : AttackStats list =
         spoofs xs
         |> Array.groupBy attackOf
         |> Array.sortBy fst
-        |> Array.map (fun (a, g) -> a, frac (g |> Array.filter (fun s -> s.Score >= threshold) |> Array.length) g.Length)
+        |> Array.map (fun (a, g) ->
+            { Attack = a
+              Count = g.Length
+              Apcer = frac (g |> Array.filter (fun s -> s.Score >= threshold) |> Array.length) g.Length
+              MeanScore = g |> Array.averageBy (fun s -> s.Score) })
         |> List.ofArray
+
+    /// APCER of each attack type present, sorted by attack name.
+    let apcerPerAttack (threshold: float) (xs: Scored[]) : (string * float) list =
+        attackStats threshold xs |> List.map (fun a -> a.Attack, a.Apcer)
 
     /// The worst APCER over attack types (NaN without attacks).
     let apcer (threshold: float) (xs: Scored[]) =
@@ -224,17 +232,8 @@ module Metrics =
         | Error e -> Error("test set: " + e)
         | Ok() ->
             let e = eer test
-            let per = apcerPerAttack threshold test
-            let attacks =
-                spoofs test
-                |> Array.groupBy attackOf
-                |> Array.sortBy fst
-                |> Array.map (fun (a, g) ->
-                    { Attack = a
-                      Count = g.Length
-                      Apcer = frac (g |> Array.filter (fun s -> s.Score >= threshold) |> Array.length) g.Length
-                      MeanScore = g |> Array.averageBy (fun s -> s.Score) })
-                |> List.ofArray
+            let attacks = attackStats threshold test
+            let per = attacks |> List.map (fun a -> a.Attack, a.Apcer)
             let domains =
                 test
                 |> Array.groupBy (fun s -> if isNull s.Domain then "" else s.Domain)

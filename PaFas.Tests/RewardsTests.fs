@@ -49,6 +49,31 @@ let private pieceText: FsCheck.Gen<string> =
               ArbMap.defaults |> ArbMap.generate<string> |> Gen.map (fun s -> if isNull s then "" else s) ]
     Gen.listOf piece |> Gen.map (String.concat "")
 
+/// A rendered true chain with a random edit (prefix, suffix, dropped or doubled tag, case, quotes, label cut):
+/// texts close to valid, where the format rules decide.
+let private nearValid: FsCheck.Gen<string * Label> =
+    let edits: (string -> string) list =
+        [ id
+          (fun t -> "Answer: " + t)
+          (fun t -> "  \n" + t)
+          (fun t -> t + " ok")
+          (fun t -> t + "\n\n")
+          (fun t -> t.Replace("</answer>", ""))
+          (fun t -> t.Replace("</think>", ""))
+          (fun t -> t.Replace("<answer>", "<answer><answer>"))
+          (fun t -> t.Replace("'", "\""))
+          (fun t -> t.ToUpperInvariant())
+          (fun t -> t.ToLowerInvariant())
+          (fun t -> t.Replace("', '", "','"))
+          (fun t -> let i = t.IndexOf("', '") in if i < 0 then t else t.Substring(0, i) + "']</answer>") ]
+    gen {
+        let! label = Gen.elements (Array.toList leaves)
+        let! truth = Gen.elements [ label; label; flat; live ]
+        let! e1 = Gen.elements edits
+        let! e2 = Gen.elements edits
+        return e2 (e1 (Grammar.render g (trueChain Modality.all label))), truth
+    }
+
 let tests =
     testList
         "Rewards"
@@ -62,6 +87,9 @@ let tests =
           testPropertyWithConfig Gen.config "rewards are bounded on texts built from grammar pieces and tags"
           <| Prop.forAll (Arb.fromGen (Gen.zip pieceText (Gen.elements (Array.toList leaves)))) (fun (text, truth) ->
               checkBounded truth text)
+
+          testPropertyWithConfig Gen.config "format is 1 exactly when the parsed text meets the rules, on near-valid texts"
+          <| Prop.forAll (Arb.fromGen nearValid) (fun (text, truth) -> checkBounded truth text)
 
           testPropertyWithConfig Gen.config "a rendered true path gets format 1 and classification 1 in every mode"
           <| Prop.forAll
