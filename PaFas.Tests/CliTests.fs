@@ -298,6 +298,26 @@ let tests =
                   | c -> failtestf "%A" c
           }
 
+          test "the host maps exceptions to exit codes and one-line messages" {
+              let code (e: exn) = PaFas.Host.Program.ExitCodeOf e
+              Expect.equal (code (IO.FileNotFoundException("missing", "a.png"))) 1 "missing file"
+              Expect.equal (code (IO.InvalidDataException "m.jsonl:3: bad label")) 1 "bad data"
+              Expect.equal (code (ArgumentException "--drop: x")) 1 "bad argument"
+              Expect.equal (code (IO.DirectoryNotFoundException "d")) 1 "I/O"
+              Expect.equal (code (OperationCanceledException())) 130 "Ctrl-C"
+              Expect.equal (code (InvalidOperationException "bug")) 3 "unexpected"
+              Expect.equal (code (NullReferenceException())) 3 "unexpected"
+              let line = PaFas.Host.Program.OneLine(IO.FileNotFoundException("Could not find the file.", "faces/a.png"))
+              Expect.stringContains line "faces/a.png" "names the file"
+              Expect.isFalse ((PaFas.Host.Program.OneLine(IO.InvalidDataException "a\nb")).Contains "\n") "one line"
+          }
+
+          test "the host exits 0 for --version and 2 for a bad command line" {
+              Expect.equal (PaFas.Host.Program.Main [| "--version" |]) 0 "--version"
+              Expect.equal (PaFas.Host.Program.Main [| "sft"; "--steps"; "-1" |]) 2 "bad value"
+              Expect.equal (PaFas.Host.Program.Main [| "bogus" |]) 2 "unknown subcommand"
+          }
+
           Gen.prop "positive step counts round-trip" (fun (PositiveInt n) ->
               match Cli.parse [| "grpo"; "--steps"; string n; "--seed"; string (-n) |] with
               | Ok(Command.Grpo a) -> a.Steps = n && a.Common.Seed = -n
