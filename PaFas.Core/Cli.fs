@@ -89,6 +89,7 @@ type SftArgs =
       Batch: int
       /// Gradient accumulation: optimiser step every GradAccum batches.
       GradAccum: int
+      /// Linear warm-up steps; when not given, min(CliDefaults.Warmup, Steps / 10) (0 for the paper recipe).
       Warmup: int
       /// "cosine" | "constant" (after the linear warm-up).
       Schedule: string
@@ -540,7 +541,7 @@ module internal CliGrammar =
                 | Lr _ -> "peak learning rate (AdamW)" + d CliDefaults.SftLr
                 | Batch _ -> "chains per batch" + d CliDefaults.Batch
                 | Grad_Accum _ -> "batches per optimiser step" + d CliDefaults.GradAccum
-                | Warmup _ -> "linear warm-up steps" + d CliDefaults.Warmup
+                | Warmup _ -> sprintf "linear warm-up steps (default min(%d, steps/10))" CliDefaults.Warmup
                 | Schedule _ -> "cosine | constant after warm-up" + d CliDefaults.Schedule
                 | Weight_Decay _ -> "AdamW weight decay" + d CliDefaults.WeightDecay
                 | Clip_Grad _ -> "clip gradients to this global norm; 0 = off" + d CliDefaults.ClipGrad
@@ -907,18 +908,28 @@ module Cli =
 
     // ---- ParseResults -> records ----
 
-    let private commonOf (top: ParseResults<TopArg>) =
-        { Threads = top.GetResult(TopArg.Threads, defaultValue = CliDefaults.Threads) |> atLeast 0 "threads"
-          Device = top.GetResult(TopArg.Device, defaultValue = CliDefaults.Device) |> device
-          Seed = top.GetResult(TopArg.Seed, defaultValue = CliDefaults.Seed)
-          Verbose = top.Contains TopArg.Verbose }
+    /// Argu's results, newest first (the last occurrence of a repeated option wins). Reading them by pattern
+    /// is much faster than ParseResults.GetResult, which evaluates a quotation per call.
+    let private newestFirst (r: ParseResults<'T>) = List.rev (r.GetAllResults())
 
-    let private synth c (r: ParseResults<SynthArg>) : SynthArgs =
-        { Out = r.GetResult(SynthArg.Out, defaultValue = CliDefaults.SynthDir) |> path "out"
-          PerDomain = r.GetResult(SynthArg.Per_Domain, defaultValue = CliDefaults.PerDomain) |> atLeast 1 "per-domain"
-          Size = r.GetResult(SynthArg.Size, defaultValue = CliDefaults.Size) |> atLeast 16 "size"
+    let private tryGet (results: 'T list) (f: 'T -> 'a option) = List.tryPick f results
+    let private get results f (orElse: 'a) = tryGet results f |> Option.defaultValue orElse
+    let private has (results: 'T list) (f: 'T -> bool) = List.exists f results
+
+    let private commonOf (pr: ParseResults<TopArg>) =
+        let top = newestFirst pr
+        { Threads = get top (function TopArg.Threads v -> Some v | _ -> None) CliDefaults.Threads |> atLeast 0 "threads"
+          Device = get top (function TopArg.Device v -> Some v | _ -> None) CliDefaults.Device |> device
+          Seed = get top (function TopArg.Seed v -> Some v | _ -> None) CliDefaults.Seed
+          Verbose = has top (function TopArg.Verbose -> true | _ -> false) }
+
+    let private synth c (pr: ParseResults<SynthArg>) : SynthArgs =
+        let r = newestFirst pr
+        { Out = get r (function SynthArg.Out v -> Some v | _ -> None) CliDefaults.SynthDir |> path "out"
+          PerDomain = get r (function SynthArg.Per_Domain v -> Some v | _ -> None) CliDefaults.PerDomain |> atLeast 1 "per-domain"
+          Size = get r (function SynthArg.Size v -> Some v | _ -> None) CliDefaults.Size |> atLeast 16 "size"
           Domains =
-            match r.TryGetResult SynthArg.Domains with
+            match tryGet r (function SynthArg.Domains v -> Some v | _ -> None) with
             | Some v -> domainList "domains" v
             | None -> CliDefaults.Domains
           Common = c }
@@ -928,125 +939,137 @@ module Cli =
         | Some v -> domainList name v
         | None -> []
 
-    let private inspect c (r: ParseResults<InspectArg>) : InspectArgs =
-        { Data = r.GetResult(InspectArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
-          Root = r.GetResult(InspectArg.Root, defaultValue = "")
-          Limit = r.GetResult(InspectArg.Limit, defaultValue = 0) |> atLeast 0 "limit"
-          CheckFiles = not (r.Contains InspectArg.No_Check_Files)
-          SkipBad = r.Contains InspectArg.Skip_Bad
+    let private inspect c (pr: ParseResults<InspectArg>) : InspectArgs =
+        let r = newestFirst pr
+        { Data = get r (function InspectArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+          Root = get r (function InspectArg.Root v -> Some v | _ -> None) ""
+          Limit = get r (function InspectArg.Limit v -> Some v | _ -> None) 0 |> atLeast 0 "limit"
+          CheckFiles = not (has r (function InspectArg.No_Check_Files -> true | _ -> false))
+          SkipBad = has r (function InspectArg.Skip_Bad -> true | _ -> false)
           Common = c }
 
-    let private annotate c (r: ParseResults<AnnotateArg>) : AnnotateArgs =
-        { Data = r.GetResult(AnnotateArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
-          Root = r.GetResult(AnnotateArg.Root, defaultValue = "")
-          Out = r.GetResult(AnnotateArg.Out, defaultValue = CliDefaults.AnnotationsOut) |> path "out"
-          Report = r.Contains AnnotateArg.Report
-          SkipBad = r.Contains AnnotateArg.Skip_Bad
+    let private annotate c (pr: ParseResults<AnnotateArg>) : AnnotateArgs =
+        let r = newestFirst pr
+        { Data = get r (function AnnotateArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+          Root = get r (function AnnotateArg.Root v -> Some v | _ -> None) ""
+          Out = get r (function AnnotateArg.Out v -> Some v | _ -> None) CliDefaults.AnnotationsOut |> path "out"
+          Report = has r (function AnnotateArg.Report -> true | _ -> false)
+          SkipBad = has r (function AnnotateArg.Skip_Bad -> true | _ -> false)
           Common = c }
 
-    let private augment c (r: ParseResults<AugmentArg>) : AugmentArgs =
-        let alpha = r.GetResult(AugmentArg.Alpha, defaultValue = CliDefaults.Alpha) |> finite "alpha"
+    let private augment c (pr: ParseResults<AugmentArg>) : AugmentArgs =
+        let r = newestFirst pr
+        let alpha = get r (function AugmentArg.Alpha v -> Some v | _ -> None) CliDefaults.Alpha |> finite "alpha"
         if alpha <= 1.0 then invalid "--alpha must be greater than 1 (got %g)" alpha
-        { Data = r.GetResult(AugmentArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
-          Annotations = r.GetResult(AugmentArg.Annotations, defaultValue = "")
-          Root = r.GetResult(AugmentArg.Root, defaultValue = "")
-          Out = r.GetResult(AugmentArg.Out, defaultValue = CliDefaults.Chains) |> path "out"
-          Paths = r.GetResult(AugmentArg.Paths, defaultValue = CliDefaults.Paths) |> atLeast 1 "paths"
-          Shuffle = r.GetResult(AugmentArg.Shuffle, defaultValue = CliDefaults.Shuffle) |> oneOf "shuffle" CliDefaults.Shuffles
-          Mode = r.GetResult(AugmentArg.Mode, defaultValue = CliDefaults.AugmentMode) |> oneOf "mode" CliDefaults.AugmentModes
-          Labelled = r.GetResult(AugmentArg.Labelled, defaultValue = CliDefaults.Labelled) |> atLeast 0 "labelled"
+        { Data = get r (function AugmentArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+          Annotations = get r (function AugmentArg.Annotations v -> Some v | _ -> None) ""
+          Root = get r (function AugmentArg.Root v -> Some v | _ -> None) ""
+          Out = get r (function AugmentArg.Out v -> Some v | _ -> None) CliDefaults.Chains |> path "out"
+          Paths = get r (function AugmentArg.Paths v -> Some v | _ -> None) CliDefaults.Paths |> atLeast 1 "paths"
+          Shuffle = get r (function AugmentArg.Shuffle v -> Some v | _ -> None) CliDefaults.Shuffle |> oneOf "shuffle" CliDefaults.Shuffles
+          Mode = get r (function AugmentArg.Mode v -> Some v | _ -> None) CliDefaults.AugmentMode |> oneOf "mode" CliDefaults.AugmentModes
+          Labelled = get r (function AugmentArg.Labelled v -> Some v | _ -> None) CliDefaults.Labelled |> atLeast 0 "labelled"
           Alpha = alpha
-          Domains = r.TryGetResult AugmentArg.Domains |> domainsOr "domains"
+          Domains = tryGet r (function AugmentArg.Domains v -> Some v | _ -> None) |> domainsOr "domains"
           Common = c }
 
-    let private sft c (r: ParseResults<SftArg>) : SftArgs =
-        let recipe = r.GetResult(SftArg.Recipe, defaultValue = CliDefaults.Recipe) |> oneOf "recipe" CliDefaults.Recipes
+    let private sft c (pr: ParseResults<SftArg>) : SftArgs =
+        let r = newestFirst pr
+        let recipe = get r (function SftArg.Recipe v -> Some v | _ -> None) CliDefaults.Recipe |> oneOf "recipe" CliDefaults.Recipes
         let paper = recipe = "paper"
-        let steps = r.GetResult(SftArg.Steps, defaultValue = (if paper then CliDefaults.PaperSftSteps else CliDefaults.SftSteps)) |> atLeast 1 "steps"
-        let warmup = r.GetResult(SftArg.Warmup, defaultValue = (if paper then CliDefaults.PaperSftWarmup else CliDefaults.Warmup)) |> atLeast 0 "warmup"
-        if warmup > steps then invalid "--warmup (%d) must not exceed --steps (%d)" warmup steps
-        { Chains = r.GetResult(SftArg.Chains, defaultValue = CliDefaults.Chains) |> path "chains"
-          Val = r.GetResult(SftArg.Val, defaultValue = "")
-          Root = r.GetResult(SftArg.Root, defaultValue = "")
-          Out = r.GetResult(SftArg.Out, defaultValue = CliDefaults.SftOut) |> path "out"
-          Preset = r.GetResult(SftArg.Preset, defaultValue = CliDefaults.ModelPreset) |> oneOf "preset" CliDefaults.Presets
+        let steps = get r (function SftArg.Steps v -> Some v | _ -> None) (if paper then CliDefaults.PaperSftSteps else CliDefaults.SftSteps) |> atLeast 1 "steps"
+        let warmup =
+            match tryGet r (function SftArg.Warmup v -> Some v | _ -> None) with
+            | Some w ->
+                if atLeast 0 "warmup" w > steps then invalid "--warmup (%d) must not exceed --steps (%d)" w steps
+                w
+            | None when paper -> CliDefaults.PaperSftWarmup
+            | None -> min CliDefaults.Warmup (steps / 10)
+        { Chains = get r (function SftArg.Chains v -> Some v | _ -> None) CliDefaults.Chains |> path "chains"
+          Val = get r (function SftArg.Val v -> Some v | _ -> None) ""
+          Root = get r (function SftArg.Root v -> Some v | _ -> None) ""
+          Out = get r (function SftArg.Out v -> Some v | _ -> None) CliDefaults.SftOut |> path "out"
+          Preset = get r (function SftArg.Preset v -> Some v | _ -> None) CliDefaults.ModelPreset |> oneOf "preset" CliDefaults.Presets
           Recipe = recipe
           Steps = steps
-          Lr = r.GetResult(SftArg.Lr, defaultValue = (if paper then CliDefaults.PaperSftLr else CliDefaults.SftLr)) |> positiveF "lr"
-          Batch = r.GetResult(SftArg.Batch, defaultValue = CliDefaults.Batch) |> atLeast 1 "batch"
-          GradAccum = r.GetResult(SftArg.Grad_Accum, defaultValue = CliDefaults.GradAccum) |> atLeast 1 "grad-accum"
+          Lr = get r (function SftArg.Lr v -> Some v | _ -> None) (if paper then CliDefaults.PaperSftLr else CliDefaults.SftLr) |> positiveF "lr"
+          Batch = get r (function SftArg.Batch v -> Some v | _ -> None) CliDefaults.Batch |> atLeast 1 "batch"
+          GradAccum = get r (function SftArg.Grad_Accum v -> Some v | _ -> None) CliDefaults.GradAccum |> atLeast 1 "grad-accum"
           Warmup = warmup
           Schedule =
-            r.GetResult(SftArg.Schedule, defaultValue = (if paper then CliDefaults.PaperSftSchedule else CliDefaults.Schedule))
+            get r (function SftArg.Schedule v -> Some v | _ -> None) (if paper then CliDefaults.PaperSftSchedule else CliDefaults.Schedule)
             |> oneOf "schedule" CliDefaults.Schedules
-          WeightDecay = r.GetResult(SftArg.Weight_Decay, defaultValue = CliDefaults.WeightDecay) |> nonNegativeF "weight-decay"
-          ClipGrad = r.GetResult(SftArg.Clip_Grad, defaultValue = CliDefaults.ClipGrad) |> nonNegativeF "clip-grad"
-          EvalEvery = r.GetResult(SftArg.Eval_Every, defaultValue = CliDefaults.EvalEvery) |> atLeast 0 "eval-every"
-          LogEvery = r.GetResult(SftArg.Log_Every, defaultValue = CliDefaults.LogEvery) |> atLeast 1 "log-every"
-          SaveEvery = r.GetResult(SftArg.Save_Every, defaultValue = CliDefaults.SaveEvery) |> atLeast 0 "save-every"
-          Resume = r.Contains SftArg.Resume
+          WeightDecay = get r (function SftArg.Weight_Decay v -> Some v | _ -> None) CliDefaults.WeightDecay |> nonNegativeF "weight-decay"
+          ClipGrad = get r (function SftArg.Clip_Grad v -> Some v | _ -> None) CliDefaults.ClipGrad |> nonNegativeF "clip-grad"
+          EvalEvery = get r (function SftArg.Eval_Every v -> Some v | _ -> None) CliDefaults.EvalEvery |> atLeast 0 "eval-every"
+          LogEvery = get r (function SftArg.Log_Every v -> Some v | _ -> None) CliDefaults.LogEvery |> atLeast 1 "log-every"
+          SaveEvery = get r (function SftArg.Save_Every v -> Some v | _ -> None) CliDefaults.SaveEvery |> atLeast 0 "save-every"
+          Resume = has r (function SftArg.Resume -> true | _ -> false)
           Common = c }
 
-    let private grpo c (r: ParseResults<GrpoArg>) : GrpoArgs =
-        let group = r.GetResult(GrpoArg.Group, defaultValue = CliDefaults.Group) |> atLeast 2 "group"
-        { Data = r.GetResult(GrpoArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
-          Root = r.GetResult(GrpoArg.Root, defaultValue = "")
-          Init = r.GetResult(GrpoArg.Init, defaultValue = CliDefaults.SftOut) |> path "init"
-          Out = r.GetResult(GrpoArg.Out, defaultValue = CliDefaults.GrpoOut) |> path "out"
-          Val = r.GetResult(GrpoArg.Val, defaultValue = "")
-          Steps = r.GetResult(GrpoArg.Steps, defaultValue = CliDefaults.GrpoSteps) |> atLeast 1 "steps"
-          Prompts = r.GetResult(GrpoArg.Prompts, defaultValue = CliDefaults.Prompts) |> atLeast 1 "prompts"
+    let private grpo c (pr: ParseResults<GrpoArg>) : GrpoArgs =
+        let r = newestFirst pr
+        let group = get r (function GrpoArg.Group v -> Some v | _ -> None) CliDefaults.Group |> atLeast 2 "group"
+        { Data = get r (function GrpoArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+          Root = get r (function GrpoArg.Root v -> Some v | _ -> None) ""
+          Init = get r (function GrpoArg.Init v -> Some v | _ -> None) CliDefaults.SftOut |> path "init"
+          Out = get r (function GrpoArg.Out v -> Some v | _ -> None) CliDefaults.GrpoOut |> path "out"
+          Val = get r (function GrpoArg.Val v -> Some v | _ -> None) ""
+          Steps = get r (function GrpoArg.Steps v -> Some v | _ -> None) CliDefaults.GrpoSteps |> atLeast 1 "steps"
+          Prompts = get r (function GrpoArg.Prompts v -> Some v | _ -> None) CliDefaults.Prompts |> atLeast 1 "prompts"
           Group = group
-          Iterations = r.GetResult(GrpoArg.Iterations, defaultValue = CliDefaults.Iterations) |> atLeast 1 "iterations"
-          Lr = r.GetResult(GrpoArg.Lr, defaultValue = CliDefaults.GrpoLr) |> positiveF "lr"
-          EpsLow = r.GetResult(GrpoArg.Eps_Low, defaultValue = CliDefaults.EpsLow) |> nonNegativeF "eps-low"
-          EpsHigh = r.GetResult(GrpoArg.Eps_High, defaultValue = CliDefaults.EpsHigh) |> nonNegativeF "eps-high"
-          Temperature = r.GetResult(GrpoArg.Temperature, defaultValue = CliDefaults.Temperature) |> positiveF "temperature"
-          TopP = r.GetResult(GrpoArg.Top_P, defaultValue = CliDefaults.TopP) |> inUnit "top-p"
-          MaxNew = r.GetResult(GrpoArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
+          Iterations = get r (function GrpoArg.Iterations v -> Some v | _ -> None) CliDefaults.Iterations |> atLeast 1 "iterations"
+          Lr = get r (function GrpoArg.Lr v -> Some v | _ -> None) CliDefaults.GrpoLr |> positiveF "lr"
+          EpsLow = get r (function GrpoArg.Eps_Low v -> Some v | _ -> None) CliDefaults.EpsLow |> nonNegativeF "eps-low"
+          EpsHigh = get r (function GrpoArg.Eps_High v -> Some v | _ -> None) CliDefaults.EpsHigh |> nonNegativeF "eps-high"
+          Temperature = get r (function GrpoArg.Temperature v -> Some v | _ -> None) CliDefaults.Temperature |> positiveF "temperature"
+          TopP = get r (function GrpoArg.Top_P v -> Some v | _ -> None) CliDefaults.TopP |> inUnit "top-p"
+          MaxNew = get r (function GrpoArg.Max_New v -> Some v | _ -> None) CliDefaults.MaxNew |> atLeast 1 "max-new"
           RewardMode =
-            r.GetResult(GrpoArg.Reward_Mode, defaultValue = CliDefaults.RewardMode) |> oneOf "reward-mode" CliDefaults.RewardModes
-          FormatWeight = r.GetResult(GrpoArg.Format_Weight, defaultValue = CliDefaults.FormatWeight) |> nonNegativeF "format-weight"
-          ClassWeight = r.GetResult(GrpoArg.Class_Weight, defaultValue = CliDefaults.ClassWeight) |> nonNegativeF "class-weight"
-          Scale = r.GetResult(GrpoArg.Scale, defaultValue = CliDefaults.Scale) |> oneOf "scale" CliDefaults.Scales
-          Loss = r.GetResult(GrpoArg.Loss, defaultValue = CliDefaults.Loss) |> oneOf "loss" CliDefaults.Losses
-          Kl = r.GetResult(GrpoArg.Kl, defaultValue = CliDefaults.Kl) |> nonNegativeF "kl"
-          ClipGrad = r.GetResult(GrpoArg.Clip_Grad, defaultValue = CliDefaults.ClipGrad) |> nonNegativeF "clip-grad"
-          Domains = r.TryGetResult GrpoArg.Domains |> domainsOr "domains"
-          EvalEvery = r.GetResult(GrpoArg.Eval_Every, defaultValue = CliDefaults.GrpoEvalEvery) |> atLeast 0 "eval-every"
-          LogEvery = r.GetResult(GrpoArg.Log_Every, defaultValue = CliDefaults.LogEvery) |> atLeast 1 "log-every"
-          SaveEvery = r.GetResult(GrpoArg.Save_Every, defaultValue = CliDefaults.SaveEvery) |> atLeast 0 "save-every"
-          Resume = r.Contains GrpoArg.Resume
+            get r (function GrpoArg.Reward_Mode v -> Some v | _ -> None) CliDefaults.RewardMode |> oneOf "reward-mode" CliDefaults.RewardModes
+          FormatWeight = get r (function GrpoArg.Format_Weight v -> Some v | _ -> None) CliDefaults.FormatWeight |> nonNegativeF "format-weight"
+          ClassWeight = get r (function GrpoArg.Class_Weight v -> Some v | _ -> None) CliDefaults.ClassWeight |> nonNegativeF "class-weight"
+          Scale = get r (function GrpoArg.Scale v -> Some v | _ -> None) CliDefaults.Scale |> oneOf "scale" CliDefaults.Scales
+          Loss = get r (function GrpoArg.Loss v -> Some v | _ -> None) CliDefaults.Loss |> oneOf "loss" CliDefaults.Losses
+          Kl = get r (function GrpoArg.Kl v -> Some v | _ -> None) CliDefaults.Kl |> nonNegativeF "kl"
+          ClipGrad = get r (function GrpoArg.Clip_Grad v -> Some v | _ -> None) CliDefaults.ClipGrad |> nonNegativeF "clip-grad"
+          Domains = tryGet r (function GrpoArg.Domains v -> Some v | _ -> None) |> domainsOr "domains"
+          EvalEvery = get r (function GrpoArg.Eval_Every v -> Some v | _ -> None) CliDefaults.GrpoEvalEvery |> atLeast 0 "eval-every"
+          LogEvery = get r (function GrpoArg.Log_Every v -> Some v | _ -> None) CliDefaults.LogEvery |> atLeast 1 "log-every"
+          SaveEvery = get r (function GrpoArg.Save_Every v -> Some v | _ -> None) CliDefaults.SaveEvery |> atLeast 0 "save-every"
+          Resume = has r (function GrpoArg.Resume -> true | _ -> false)
           Common = c }
 
-    let private eval c (r: ParseResults<EvalArg>) : EvalArgs =
-        { Model = r.GetResult(EvalArg.Model, defaultValue = CliDefaults.Model) |> path "model"
-          Data = r.GetResult(EvalArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
-          Val = r.GetResult(EvalArg.Val, defaultValue = "")
-          Root = r.GetResult(EvalArg.Root, defaultValue = "")
-          Out = r.GetResult(EvalArg.Out, defaultValue = CliDefaults.EvalOut) |> path "out"
-          Drop = r.GetResult(EvalArg.Drop, defaultValue = CliDefaults.Drop) |> drop "drop"
-          Domains = r.TryGetResult EvalArg.Domains |> domainsOr "domains"
-          ValDomains = r.TryGetResult EvalArg.Val_Domains |> domainsOr "val-domains"
-          Batch = r.GetResult(EvalArg.Batch, defaultValue = CliDefaults.EvalBatch) |> atLeast 1 "batch"
-          MaxNew = r.GetResult(EvalArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
-          Protocol = r.GetResult(EvalArg.Protocol, defaultValue = "").Trim()
-          ChainsPerAttack = r.GetResult(EvalArg.Chains_Per_Attack, defaultValue = CliDefaults.ChainsPerAttack) |> atLeast 0 "chains-per-attack"
+    let private eval c (pr: ParseResults<EvalArg>) : EvalArgs =
+        let r = newestFirst pr
+        { Model = get r (function EvalArg.Model v -> Some v | _ -> None) CliDefaults.Model |> path "model"
+          Data = get r (function EvalArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+          Val = get r (function EvalArg.Val v -> Some v | _ -> None) ""
+          Root = get r (function EvalArg.Root v -> Some v | _ -> None) ""
+          Out = get r (function EvalArg.Out v -> Some v | _ -> None) CliDefaults.EvalOut |> path "out"
+          Drop = get r (function EvalArg.Drop v -> Some v | _ -> None) CliDefaults.Drop |> drop "drop"
+          Domains = tryGet r (function EvalArg.Domains v -> Some v | _ -> None) |> domainsOr "domains"
+          ValDomains = tryGet r (function EvalArg.Val_Domains v -> Some v | _ -> None) |> domainsOr "val-domains"
+          Batch = get r (function EvalArg.Batch v -> Some v | _ -> None) CliDefaults.EvalBatch |> atLeast 1 "batch"
+          MaxNew = get r (function EvalArg.Max_New v -> Some v | _ -> None) CliDefaults.MaxNew |> atLeast 1 "max-new"
+          Protocol = (get r (function EvalArg.Protocol v -> Some v | _ -> None) "").Trim()
+          ChainsPerAttack = get r (function EvalArg.Chains_Per_Attack v -> Some v | _ -> None) CliDefaults.ChainsPerAttack |> atLeast 0 "chains-per-attack"
           Common = c }
 
-    let private predict c (r: ParseResults<PredictArg>) : PredictArgs =
+    let private predict c (pr: ParseResults<PredictArg>) : PredictArgs =
+        let r = newestFirst pr
         let a: PredictArgs =
-            { Model = r.GetResult(PredictArg.Model, defaultValue = CliDefaults.Model) |> path "model"
-              Rgb = r.GetResult(PredictArg.Rgb, defaultValue = "")
-              Depth = r.GetResult(PredictArg.Depth, defaultValue = "")
-              Ir = r.GetResult(PredictArg.Ir, defaultValue = "")
-              List = r.GetResult(PredictArg.List, defaultValue = "")
-              Root = r.GetResult(PredictArg.Root, defaultValue = "")
-              Out = r.GetResult(PredictArg.Out, defaultValue = "")
-              Json = r.Contains PredictArg.Json
-              MaxNew = r.GetResult(PredictArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
+            { Model = get r (function PredictArg.Model v -> Some v | _ -> None) CliDefaults.Model |> path "model"
+              Rgb = get r (function PredictArg.Rgb v -> Some v | _ -> None) ""
+              Depth = get r (function PredictArg.Depth v -> Some v | _ -> None) ""
+              Ir = get r (function PredictArg.Ir v -> Some v | _ -> None) ""
+              List = get r (function PredictArg.List v -> Some v | _ -> None) ""
+              Root = get r (function PredictArg.Root v -> Some v | _ -> None) ""
+              Out = get r (function PredictArg.Out v -> Some v | _ -> None) ""
+              Json = has r (function PredictArg.Json -> true | _ -> false)
+              MaxNew = get r (function PredictArg.Max_New v -> Some v | _ -> None) CliDefaults.MaxNew |> atLeast 1 "max-new"
               Threshold =
-                match r.TryGetResult PredictArg.Threshold with
+                match tryGet r (function PredictArg.Threshold v -> Some v | _ -> None) with
                 | Some t -> threshold t
                 | None -> CliDefaults.Threshold
               Common = c }
@@ -1055,56 +1078,61 @@ module Cli =
         if a.List = "" && not single then invalid "predict needs --rgb (and optionally --depth, --ir) or --list"
         a
 
-    let private metrics c (r: ParseResults<MetricsArg>) : MetricsArgs =
-        { Scores = r.GetResult MetricsArg.Scores |> path "scores"
-          ValScores = r.GetResult(MetricsArg.Val_Scores, defaultValue = "")
-          Out = r.GetResult(MetricsArg.Out, defaultValue = "")
+    let private metrics c (pr: ParseResults<MetricsArg>) : MetricsArgs =
+        let r = newestFirst pr
+        { Scores = get r (function MetricsArg.Scores v -> Some v | _ -> None) "" |> path "scores"
+          ValScores = get r (function MetricsArg.Val_Scores v -> Some v | _ -> None) ""
+          Out = get r (function MetricsArg.Out v -> Some v | _ -> None) ""
           Common = c }
 
-    let private score c (r: ParseResults<ScoreArg>) : ScoreArgs =
-        { Model = r.GetResult(ScoreArg.Model, defaultValue = CliDefaults.Model) |> path "model"
-          Data = r.GetResult(ScoreArg.Data, defaultValue = CliDefaults.Manifest) |> path "data"
-          Root = r.GetResult(ScoreArg.Root, defaultValue = "")
-          Out = r.GetResult(ScoreArg.Out, defaultValue = CliDefaults.ScoresOut) |> path "out"
-          Drop = r.GetResult(ScoreArg.Drop, defaultValue = CliDefaults.Drop) |> drop "drop"
-          Domains = r.TryGetResult ScoreArg.Domains |> domainsOr "domains"
-          Batch = r.GetResult(ScoreArg.Batch, defaultValue = CliDefaults.EvalBatch) |> atLeast 1 "batch"
-          MaxNew = r.GetResult(ScoreArg.Max_New, defaultValue = CliDefaults.MaxNew) |> atLeast 1 "max-new"
+    let private score c (pr: ParseResults<ScoreArg>) : ScoreArgs =
+        let r = newestFirst pr
+        { Model = get r (function ScoreArg.Model v -> Some v | _ -> None) CliDefaults.Model |> path "model"
+          Data = get r (function ScoreArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+          Root = get r (function ScoreArg.Root v -> Some v | _ -> None) ""
+          Out = get r (function ScoreArg.Out v -> Some v | _ -> None) CliDefaults.ScoresOut |> path "out"
+          Drop = get r (function ScoreArg.Drop v -> Some v | _ -> None) CliDefaults.Drop |> drop "drop"
+          Domains = tryGet r (function ScoreArg.Domains v -> Some v | _ -> None) |> domainsOr "domains"
+          Batch = get r (function ScoreArg.Batch v -> Some v | _ -> None) CliDefaults.EvalBatch |> atLeast 1 "batch"
+          MaxNew = get r (function ScoreArg.Max_New v -> Some v | _ -> None) CliDefaults.MaxNew |> atLeast 1 "max-new"
           Common = c }
 
-    let private export c (r: ParseResults<ExportArg>) : ExportArgs =
-        { Model = r.GetResult(ExportArg.Model, defaultValue = CliDefaults.Model) |> path "model"
-          Out = r.GetResult(ExportArg.Out, defaultValue = CliDefaults.ExportOut) |> path "out"
-          Format = r.GetResult(ExportArg.Format, defaultValue = CliDefaults.ExportFormat) |> oneOf "format" CliDefaults.ExportFormats
+    let private export c (pr: ParseResults<ExportArg>) : ExportArgs =
+        let r = newestFirst pr
+        { Model = get r (function ExportArg.Model v -> Some v | _ -> None) CliDefaults.Model |> path "model"
+          Out = get r (function ExportArg.Out v -> Some v | _ -> None) CliDefaults.ExportOut |> path "out"
+          Format = get r (function ExportArg.Format v -> Some v | _ -> None) CliDefaults.ExportFormat |> oneOf "format" CliDefaults.ExportFormats
           Common = c }
 
-    let private pipeline c (r: ParseResults<PipelineArg>) : PipelineArgs =
-        { Preset = r.GetResult(PipelineArg.Preset, defaultValue = CliDefaults.PipelinePreset) |> oneOf "preset" CliDefaults.PipelinePresets
-          Out = r.GetResult(PipelineArg.Out, defaultValue = CliDefaults.PipelineOut) |> path "out"
+    let private pipeline c (pr: ParseResults<PipelineArg>) : PipelineArgs =
+        let r = newestFirst pr
+        { Preset = get r (function PipelineArg.Preset v -> Some v | _ -> None) CliDefaults.PipelinePreset |> oneOf "preset" CliDefaults.PipelinePresets
+          Out = get r (function PipelineArg.Out v -> Some v | _ -> None) CliDefaults.PipelineOut |> path "out"
           Holdout =
-            (match r.GetResult(PipelineArg.Holdout, defaultValue = CliDefaults.Holdout) |> domainList "holdout" with
+            (match get r (function PipelineArg.Holdout v -> Some v | _ -> None) CliDefaults.Holdout |> domainList "holdout" with
              | [ h ] -> h
              | _ -> invalid "--holdout must be one domain name")
-          SftSteps = r.GetResult(PipelineArg.Sft_Steps, defaultValue = 0) |> atLeast 0 "sft-steps"
-          GrpoSteps = r.GetResult(PipelineArg.Grpo_Steps, defaultValue = 0) |> atLeast 0 "grpo-steps"
-          PerDomain = r.GetResult(PipelineArg.Per_Domain, defaultValue = 0) |> atLeast 0 "per-domain"
+          SftSteps = get r (function PipelineArg.Sft_Steps v -> Some v | _ -> None) 0 |> atLeast 0 "sft-steps"
+          GrpoSteps = get r (function PipelineArg.Grpo_Steps v -> Some v | _ -> None) 0 |> atLeast 0 "grpo-steps"
+          PerDomain = get r (function PipelineArg.Per_Domain v -> Some v | _ -> None) 0 |> atLeast 0 "per-domain"
           Model =
-            match r.TryGetResult PipelineArg.Model with
+            match tryGet r (function PipelineArg.Model v -> Some v | _ -> None) with
             | Some m -> oneOf "model" CliDefaults.Presets m
             | None -> ""
           Common = c }
 
-    let private bench c (r: ParseResults<BenchArg>) : BenchArgs =
-        { What = r.GetResult(BenchArg.What, defaultValue = CliDefaults.BenchWhat) |> oneOf "what" CliDefaults.BenchTargets
-          Out = r.GetResult(BenchArg.Out, defaultValue = CliDefaults.BenchOut) |> path "out"
-          Repeat = r.GetResult(BenchArg.Repeat, defaultValue = CliDefaults.BenchRepeat) |> atLeast 1 "repeat"
+    let private bench c (pr: ParseResults<BenchArg>) : BenchArgs =
+        let r = newestFirst pr
+        { What = get r (function BenchArg.What v -> Some v | _ -> None) CliDefaults.BenchWhat |> oneOf "what" CliDefaults.BenchTargets
+          Out = get r (function BenchArg.Out v -> Some v | _ -> None) CliDefaults.BenchOut |> path "out"
+          Repeat = get r (function BenchArg.Repeat v -> Some v | _ -> None) CliDefaults.BenchRepeat |> atLeast 1 "repeat"
           Common = c }
 
-    let private toCommand (top: ParseResults<TopArg>) =
-        if top.Contains TopArg.Version then Ok Command.Version
+    let private toCommand (pr: ParseResults<TopArg>) =
+        if has (newestFirst pr) (function TopArg.Version -> true | _ -> false) then Ok Command.Version
         else
-            let c = commonOf top
-            match top.TryGetSubCommand() with
+            let c = commonOf pr
+            match pr.TryGetSubCommand() with
             | Some(TopArg.Synth r) -> Ok(Command.Synth(synth c r))
             | Some(TopArg.Inspect r) -> Ok(Command.Inspect(inspect c r))
             | Some(TopArg.Annotate r) -> Ok(Command.Annotate(annotate c r))

@@ -10,7 +10,7 @@ namespace PaFas.Host;
 /// <summary>The <c>pafas</c> program: parses the command line with the core's grammar (<see cref="Cli"/>), sets up
 /// logging and threads, and runs one command class per subcommand (PaFas.Host/Commands).</summary>
 /// <remarks>Exit codes: 0 success (and help / --version); 1 an expected failure (missing or malformed file, bad
-/// argument value, I/O error), reported on one line; 2 a bad command line, or a command that is not implemented;
+/// argument value, I/O or permission error), reported on one line; 2 a bad command line, or a command that is not implemented;
 /// 3 an unexpected error (PAFAS_TRACE=1 prints its stack trace); 130 cancelled by Ctrl-C.</remarks>
 public static class Program
 {
@@ -119,7 +119,7 @@ public static class Program
     public static int ExitCodeOf(Exception e) => e switch
     {
         OperationCanceledException => 130,
-        FileNotFoundException or InvalidDataException or ArgumentException or IOException => 1,
+        FileNotFoundException or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException => 1,
         _ => 3,
     };
 
