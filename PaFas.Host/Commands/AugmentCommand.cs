@@ -1,10 +1,26 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
+using PaFas.Host.Augmentation;
+using PaFas.Host.Data;
 
 namespace PaFas.Host.Commands;
 
-/// <summary><c>pafas augment</c>: PNRPS chains with answer shuffling.</summary>
+/// <summary><c>pafas augment</c>: manifest + cue annotations -> PNRPS chains with answer shuffling (JSONL).</summary>
 public static class AugmentCommand
 {
-    public static int Run(AugmentArgs args, ILogger log) => NotImplemented.Answer(log, "augment", args);
+    public static int Run(AugmentArgs a, ILogger log)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = Augmenter.Run(new AugmentOptions
+        {
+            Data = a.Data, Annotations = a.Annotations, Root = a.Root, Out = a.Out, Paths = a.Paths, Shuffle = a.Shuffle,
+            Mode = a.Mode, Labelled = a.Labelled, Alpha = a.Alpha, Domains = a.Domains.ToArray(), Seed = a.Common.Seed,
+            Threads = a.Common.Threads,
+        }, GrammarStore.Default);
+        log.LogInformation("augment: {Chains} chains from {Samples} samples in {S:F1} s ({Skipped} skipped: spoofs of unknown attack) -> {Out}",
+            r.Chains, r.Samples, sw.Elapsed.TotalSeconds, r.SkippedUnknownAttack, r.OutFile);
+        foreach (var kv in r.ChainsPerLeaf) log.LogInformation("  {Leaf,-28} {N,7} chains", kv.Key, kv.Value);
+        Console.WriteLine(r.OutFile);
+        return 0;
+    }
 }

@@ -1,10 +1,37 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
+using PaFas.Host.Data;
+using PaFas.Host.Evaluation;
+using PaFas.Host.Inference;
+using PaFas.Host.Model;
 
 namespace PaFas.Host.Commands;
 
-/// <summary><c>pafas score</c>: live scores of a manifest.</summary>
+/// <summary><c>pafas score</c>: live scores of a manifest's samples as a <c>score,label,attack,domain</c> CSV
+/// (the input of <c>pafas metrics</c>).</summary>
 public static class ScoreCommand
 {
-    public static int Run(ScoreArgs args, ILogger log) => NotImplemented.Answer(log, "score", args);
+    public static int Run(ScoreArgs a, ILogger log)
+    {
+        var drop = EvalRunner.ParseDrop(a.Drop);
+        using var m = LoadedModel.Load(CheckpointFolder.Resolve(a.Model), TorchRuntime.ResolveDevice(a.Common.Device));
+        var set = a.Domains.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var samples = Manifest.Load(a.Data, new ManifestOptions { Root = a.Root }).Where(s => set.Count == 0 || set.Contains(s.Domain)).ToList();
+        if (samples.Count == 0) throw new InvalidDataException($"{a.Data}: no samples (domains: {(set.Count == 0 ? "all" : string.Join(",", set))})");
+        var rows = new List<Scored>();
+        for (int i = 0; i < samples.Count; i += a.Batch)
+        {
+            var chunk = samples.Skip(i).Take(a.Batch).ToList();
+            var faces = ImageLoader.LoadBatch(chunk, m.Config.ImageSize).Select(f => drop.Length == 0 ? f : f.Drop(drop)).ToList();
+            var raw = m.Run(faces, a.MaxNew);
+            for (int k = 0; k < chunk.Count; k++)
+                rows.Add(new Scored(raw.LiveScores[k], chunk[k].IsLive, chunk[k].IsLive ? "" : chunk[k].Label[^1], chunk[k].Domain));
+            log.LogInformation("score: {Done}/{Total}", rows.Count, samples.Count);
+        }
+        var outFile = a.Out.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? a.Out : Path.Combine(a.Out, "scores.csv");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
+        ScoreFile.WriteCsv(outFile, rows);
+        Console.WriteLine(outFile);
+        return 0;
+    }
 }
