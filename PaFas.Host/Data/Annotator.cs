@@ -17,7 +17,8 @@ public sealed record CueAgreement(string Cue, int Support, int TruePositives, in
 /// <summary>Agreement report: per cue, the exact-set rate, and the number of samples compared.</summary>
 public sealed record AgreementReport(IReadOnlyList<CueAgreement> PerCue, double ExactSetRate, int Samples)
 {
-    public double MacroF1 => PerCue.Count == 0 ? 0 : PerCue.Average(c => c.F1);
+    /// <summary>Mean F1 over the cues present in the ground truth.</summary>
+    public double MacroF1 => PerCue.Any(c => c.Support > 0) ? PerCue.Where(c => c.Support > 0).Average(c => c.F1) : 0;
 
     public string ToText()
     {

@@ -122,9 +122,9 @@ public static class SyntheticWorld
     /// <summary>The leaf of sample i of a domain (live for a LiveFraction share, attacks round-robin otherwise).</summary>
     public static string LeafOf(DomainSpec d, int i, double liveFraction)
     {
-        int livePer100 = (int)Math.Round(liveFraction * 100);
-        if (i % 100 < livePer100) return Live;
-        int k = i / 100 * (100 - livePer100) + (i % 100 - livePer100);
+        long livesUpTo(int j) => (long)Math.Floor(j * liveFraction + 1e-9);
+        if (livesUpTo(i + 1) > livesUpTo(i)) return Live;
+        long k = i - livesUpTo(i + 1); // spoofs before this one
         return d.Attacks[k % d.Attacks.Length];
     }
 
