@@ -122,9 +122,9 @@ public static class SyntheticWorld
     /// <summary>The leaf of sample i of a domain (live for a LiveFraction share, attacks round-robin otherwise).</summary>
     public static string LeafOf(DomainSpec d, int i, double liveFraction)
     {
-        int livePer100 = (int)Math.Round(liveFraction * 100);
-        if (i % 100 < livePer100) return Live;
-        int k = i / 100 * (100 - livePer100) + (i % 100 - livePer100);
+        long livesUpTo(int j) => (long)Math.Floor(j * liveFraction + 1e-9);
+        if (livesUpTo(i + 1) > livesUpTo(i)) return Live;
+        long k = i - livesUpTo(i + 1); // spoofs before this one
         return d.Attacks[k % d.Attacks.Length];
     }
 
@@ -224,10 +224,13 @@ public static class SyntheticWorld
         private readonly Random _r = new(seed);
         public double U(double lo = 0, double hi = 1) => lo + (hi - lo) * _r.NextDouble();
         public bool P(double p) => _r.NextDouble() < p;
+        private double _spare; private bool _has;
         public double N()
         {
-            double u1 = 1.0 - _r.NextDouble(), u2 = _r.NextDouble();
-            return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+            if (_has) { _has = false; return _spare; }
+            double u1 = 1.0 - _r.NextDouble(), u2 = _r.NextDouble(), m = Math.Sqrt(-2 * Math.Log(u1));
+            _spare = m * Math.Sin(2 * Math.PI * u2); _has = true;
+            return m * Math.Cos(2 * Math.PI * u2);
         }
     }
 
@@ -263,7 +266,7 @@ public static class SyntheticWorld
         };
         // the region the object covers, in face units
         bool InObject(double u, double v) => isPrint ? Math.Abs(u) < 1.25 && Math.Abs(v) < 1.3
-            : leaf == Replay ? Math.Abs(u) < 1.45 && Math.Abs(v) < 1.3
+            : leaf == Replay ? Math.Abs(u) < 1.3 && Math.Abs(v) < 1.3
             : u * u + v * v < 1;
         double tiltU = rng.U(-0.02, 0.02), tiltV = rng.U(-0.02, 0.02);
         double Height(double u, double v)
@@ -272,24 +275,30 @@ public static class SyntheticWorld
             switch (shape)
             {
                 case Shape.Plane: return tiltU * u + tiltV * v;
-                case Shape.Cylinder: return 0.13 * Math.Sqrt(Math.Max(0, 1 - u * u / (1.3 * 1.3)));
+                case Shape.Cylinder: return 0.2 * Math.Sqrt(Math.Max(0, 1 - u * u / (1.3 * 1.3)));
                 default:
                     double dome = 0.15 * Math.Sqrt(Math.Max(0, 1 - r2));
                     double nose = 0.08 * Math.Exp(-(u * u / (2 * 0.12 * 0.12) + (v - 0.05) * (v - 0.05) / (2 * 0.18 * 0.18)));
                     if (shape == Shape.SmoothFace) return dome + nose;
                     double sock = 0;
-                    foreach (var eu in new[] { -Geometry.EyeU, Geometry.EyeU })
+                    for (int e = -1; e <= 1; e += 2)
+                    {
+                        double eu = e * Geometry.EyeU;
                         sock += Math.Exp(-((u - eu) * (u - eu) + (v - Geometry.EyeV) * (v - Geometry.EyeV)) / (2 * 0.1 * 0.1));
+                    }
                     return dome + nose - 0.07 * sock;
             }
         }
         double U(int x) => ((x + 0.5) / S - cx) / rx;
         double V(int y) => ((y + 0.5) / S - cy) / ry;
+        var hf = new double[n];
+        for (int y = 0; y < S; y++) for (int x = 0; x < S; x++) hf[y * S + x] = Height(U(x), V(y));
+        double H(int x, int y) => hf[Math.Clamp(y, 0, S - 1) * S + Math.Clamp(x, 0, S - 1)];
         bool NearEye(int x, int y, double radius)
         {
-            foreach (var eu in new[] { -Geometry.EyeU, Geometry.EyeU })
+            for (int e = -1; e <= 1; e += 2)
             {
-                double ex = cx + eu * rx, ey = cy + Geometry.EyeV * ry;
+                double ex = cx + e * Geometry.EyeU * rx, ey = cy + Geometry.EyeV * ry;
                 double dx = (x + 0.5) / S - ex, dy = (y + 0.5) / S - ey;
                 if (dx * dx + dy * dy < radius * radius) return true;
             }
@@ -297,9 +306,9 @@ public static class SyntheticWorld
         }
         bool InLens(int x, int y, double grow = 0)
         {
-            foreach (var eu in new[] { -Geometry.EyeU, Geometry.EyeU })
+            for (int e = -1; e <= 1; e += 2)
             {
-                double ex = cx + eu * rx, ey = cy + Geometry.EyeV * ry;
+                double ex = cx + e * Geometry.EyeU * rx, ey = cy + Geometry.EyeV * ry;
                 if (Math.Abs((x + 0.5) / S - ex) < Geometry.LensW + grow && Math.Abs((y + 0.5) / S - ey) < Geometry.LensH + grow) return true;
             }
             return false;
@@ -318,7 +327,7 @@ public static class SyntheticWorld
                     double u = U(x), v = V(y), val = wall + 0.03 * ((double)y / S - 0.5);
                     if (InObject(u, v))
                     {
-                        val = invalid ? 0 : baseLevel + d.DepthScale * Height(u, v);
+                        val = invalid ? 0 : baseLevel + d.DepthScale * hf[y * S + x];
                         if (leaf == Cutout && NearEye(x, y, Geometry.HoleR)) val = baseLevel - 0.09 * d.DepthScale;
                     }
                     depth[y * S + x] = (float)val;
@@ -359,7 +368,7 @@ public static class SyntheticWorld
                     double u = U(x), v = V(y), val = bg;
                     if (InObject(u, v))
                     {
-                        double skin = 0.5 * (1 + 0.08 * tex[y * S + x]) * (0.92 + 0.5 * Height(u, v));
+                        double skin = 0.5 * (1 + 0.08 * tex[y * S + x]) * (0.92 + 0.5 * hf[y * S + x]);
                         val = leaf switch
                         {
                             Live or Glasses => skin,
@@ -397,7 +406,7 @@ public static class SyntheticWorld
         bool moire = leaf == Replay && rng.P(d.MoireProb);
         bool glare = leaf == Replay && rng.P(d.GlareProb);
         bool edges = isMask && rng.P(d.EdgesProb);
-        var skinTex = natural ? SmoothNoise(rng, S, 0.8 / px) : null;
+        var skinTex = natural ? SmoothNoise(rng, S, 1.5 / px) : null;
         double htF = 0.16, htA = rng.U(0, Math.PI), moF = rng.U(0.07, 0.11), moA = rng.U(0, Math.PI), moP = rng.U(0, 2 * Math.PI);
         double gx = cx + rng.U(-0.12, 0.12), gy = cy + rng.U(-0.15, 0.1);
         for (int y = 0; y < S; y++)
@@ -411,7 +420,7 @@ public static class SyntheticWorld
                     c = new[] { 0.55, 0.55, 0.58 }; // the printed / displayed backdrop
                 if (inFace)
                 {
-                    double shade = 0.85 + 4.0 * (Height(u - 0.05, v - 0.05) - Height(u + 0.05, v + 0.05)) * (shape == Shape.Plane || shape == Shape.Cylinder ? 0 : 1)
+                    double shade = 0.85 + 4.0 * (0.05 * rx * S) * (H(x - 1, y - 1) - H(x + 1, y + 1)) * (shape == Shape.Plane || shape == Shape.Cylinder ? 0 : 1)
                         + (shape == Shape.Plane || shape == Shape.Cylinder ? 0.6 * (0.15 * Math.Sqrt(Math.Max(0, 1 - u * u - v * v))) : 0);
                     for (int ch = 0; ch < 3; ch++) c[ch] = skinC[ch] * shade;
                     if (NearEye(x, y, 0.022)) c = new[] { 0.12, 0.1, 0.1 };
@@ -419,7 +428,7 @@ public static class SyntheticWorld
                         if (Math.Abs(u - eu) < 0.18 && Math.Abs(v - (Geometry.EyeV - 0.17)) < 0.035) c = new[] { 0.25, 0.18, 0.15 };
                     if (u * u / 0.09 + (v - 0.5) * (v - 0.5) / 0.005 < 1) c = new[] { 0.65, 0.3, 0.3 };
                     if (isPrint || leaf == PaperMask) for (int ch = 0; ch < 3; ch++) c[ch] = 0.85 * c[ch] + 0.1;
-                    if (skinTex != null) { double m = 1 + 0.09 * skinTex[y * S + x]; for (int ch = 0; ch < 3; ch++) c[ch] *= m; }
+                    if (skinTex != null) { double m = 1 + 0.14 * skinTex[y * S + x]; for (int ch = 0; ch < 3; ch++) c[ch] *= m; }
                     if (leaf == Glasses && InLens(x, y))
                     {
                         bool frame = !InLens(x, y, -0.012);
@@ -435,12 +444,12 @@ public static class SyntheticWorld
                 {
                     double xr = x * px * Math.Cos(htA) + y * px * Math.Sin(htA), yr = -x * px * Math.Sin(htA) + y * px * Math.Cos(htA);
                     double dot = 0.5 + 0.5 * Math.Cos(2 * Math.PI * htF * xr) * Math.Cos(2 * Math.PI * htF * yr);
-                    for (int ch = 0; ch < 3; ch++) c[ch] *= 1 - 0.3 * dot;
+                    for (int ch = 0; ch < 3; ch++) c[ch] *= 1 - 0.45 * dot;
                 }
                 if (moire && inObj)
                 {
                     double w = Math.Cos(2 * Math.PI * moF * (x * px * Math.Cos(moA) + y * px * Math.Sin(moA)) + moP);
-                    for (int ch = 0; ch < 3; ch++) c[ch] += 0.12 * w;
+                    for (int ch = 0; ch < 3; ch++) c[ch] += 0.2 * w;
                 }
                 for (int ch = 0; ch < 3; ch++) rgb[ch * n + y * S + x] = (float)(c[ch] * bright);
             }
