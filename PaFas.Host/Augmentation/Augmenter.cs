@@ -25,6 +25,8 @@ public sealed record AugmentOptions
     /// <summary>Source domains to keep (empty = all).</summary>
     public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
     public string Root { get; init; } = "";
+    /// <summary>Worker threads for path sampling (0 = all cores). The output does not depend on it.</summary>
+    public int Threads { get; init; }
 }
 
 /// <summary>What <see cref="Augmenter.Run"/> wrote.</summary>
@@ -59,26 +61,26 @@ public static class Augmenter
 
         var cfg = new PnrpsConfig(o.Alpha, o.Paths, Pnrps.defaultConfig.DetourProbability,
             Pnrps.defaultConfig.MaxObservationsPerNode, Pnrps.defaultConfig.MaxAttemptsFactor);
-        var chains = new List<(SampleRecord S, Chain C)>();
-        for (int i = 0; i < usable.Count; i++)
+        // Each sample's paths depend only on (seed, sample id): sampled in parallel, concatenated in sample order.
+        var perSample = new Chain[usable.Count][];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = o.Threads > 0 ? o.Threads : Environment.ProcessorCount };
+        Parallel.For(0, usable.Count, po, i =>
         {
             var s = usable[i];
             var label = ListModule.OfSeq(s.Label);
             if (o.Mode == "raw")
             {
-                chains.Add((s, new Chain(s.Id, "", label, label)));
-                continue;
+                perSample[i] = new[] { new Chain(s.Id, "", label, label) };
+                return;
             }
-            var cues = CuesOf(s, external);
-            var avail = AvailabilityOf(s);
-            var ps = new PnrpsSample(label, avail, SetModule.OfSeq(cues));
-            var paths = Pnrps.sample(grammar, cfg, SampleSeed(o.Seed, s.Id), ps);
-            foreach (var p in paths)
-                chains.Add((s, new Chain(s.Id, GrammarModule.thinkText(grammar, p.Steps), p.Answer, label)));
-        }
+            var ps = new PnrpsSample(label, AvailabilityOf(s), SetModule.OfSeq(CuesOf(s, external)));
+            perSample[i] = Pnrps.sample(grammar, cfg, SampleSeed(o.Seed, s.Id), ps)
+                .Select(p => new Chain(s.Id, GrammarModule.thinkText(grammar, p.Steps), p.Answer, label)).ToArray();
+        });
+        var chains = perSample.SelectMany(c => c).ToList();
 
         var bySample = usable.ToDictionary(s => s.Id);
-        var shuffled = Shuffle.apply(mode, o.Seed, ListModule.OfSeq(chains.Select(c => c.C))).ToList();
+        var shuffled = Shuffle.apply(mode, o.Seed, ListModule.OfSeq(chains)).ToList();
         var perLeaf = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var shuffleText = o.Mode == "raw" ? "raw" : Shuffle.toText(mode);
         var sb = new StringBuilder();

@@ -56,7 +56,7 @@ public sealed class FaceAntiSpoofer : IDisposable
     public int ImageSize => _m.Config.ImageSize;
 
     /// <summary>Maximum completion length used for generation.</summary>
-    public int MaxNewTokens { get; init; } = 256;
+    public int MaxNewTokens { get; set; } = 256;
 
     /// <summary>Loads a run folder (its best/ or last/ or final checkpoint) or a checkpoint folder.</summary>
     /// <param name="path">A run folder written by <c>pafas sft</c>/<c>pafas grpo</c>/<c>pafas pipeline</c>, or a checkpoint.</param>
