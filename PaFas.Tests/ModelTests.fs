@@ -113,6 +113,10 @@ let tests =
                   let c = ModelConfig.Preset(n, Gen.dataDir)
                   Expect.equal c.Name n "name"
               Expect.equal (ModelConfig.DefaultPresetName Gen.dataDir) "small" "default"
+              use small = new PaFasModel(ModelConfig.Preset("small", Gen.dataDir), tok.Value.VocabSize)
+              use bigger = new PaFasModel(ModelConfig.Preset("base", Gen.dataDir), tok.Value.VocabSize)
+              Expect.isTrue (small.ParameterCount > 1_000_000L && small.ParameterCount < 10_000_000L) $"small has {small.ParameterCount} parameters"
+              Expect.isGreaterThan bigger.ParameterCount small.ParameterCount "base > small"
               Expect.throwsT<ArgumentException> (fun () -> ModelConfig(Dim = 190).Validate() |> ignore) "dim % heads"
               let e = Expect.throwsC (fun () -> ModelConfig(ImageSize = 60).Validate() |> ignore) (fun e -> e.Message)
               Expect.stringContains e "PatchSize" "names the field"
