@@ -112,8 +112,8 @@ public sealed class FaceCache
     }
 }
 
-/// <summary>A chain as token ids: prompt (bos + question) ++ completion (text tokens + eos).</summary>
-public sealed record TokenizedChain(int[] Tokens, int PromptLength, string SampleId)
+/// <summary>A chain as token ids: prompt (bos + question) ++ completion (text tokens + eos), with its sample's images.</summary>
+public sealed record TokenizedChain(int[] Tokens, int PromptLength, string SampleId, FaceTensors Face)
 {
     public int CompletionLength => Tokens.Length - PromptLength;
 }
@@ -214,7 +214,7 @@ public static class ChainTokens
                 all = all[..maxSeq];
                 Interlocked.Increment(ref cut);
             }
-            result[i] = new TokenizedChain(all, prompt.Length, c.SampleId);
+            result[i] = new TokenizedChain(all, prompt.Length, c.SampleId, face);
         });
         truncated = cut;
         return result.ToList();
