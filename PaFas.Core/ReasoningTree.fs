@@ -72,14 +72,16 @@ module Templates =
     /// Parses the text of data/templates.json.
     let parse (json: string) : Result<Templates, string> =
         try
-            use doc = JsonDocument.Parse(json)
+            use doc = JsonDocument.Parse(if isNull json then "" else json)
             let r = doc.RootElement
             let str (e: JsonElement) (p: string) =
-                match e.TryGetProperty p with
+                match (if e.ValueKind = JsonValueKind.Object then e.TryGetProperty p else (false, Unchecked.defaultof<_>)) with
                 | true, v when v.ValueKind = JsonValueKind.String -> Ok(v.GetString())
                 | _ -> Error(sprintf "templates: missing string '%s'" p)
+            let prop (p: string) =
+                if r.ValueKind = JsonValueKind.Object then r.TryGetProperty p else (false, Unchecked.defaultof<_>)
             let names =
-                match r.TryGetProperty "modalityNames" with
+                match prop "modalityNames" with
                 | true, v when v.ValueKind = JsonValueKind.Object ->
                     [ for p in v.EnumerateObject() ->
                           match Modality.tryParse p.Name with
@@ -87,7 +89,7 @@ module Templates =
                           | _ -> Error(sprintf "templates: bad modality name entry '%s'" p.Name) ]
                 | _ -> [ Error "templates: missing object 'modalityNames'" ]
             let cues =
-                match r.TryGetProperty "cues" with
+                match prop "cues" with
                 | true, v when v.ValueKind = JsonValueKind.Array ->
                     [ for c in v.EnumerateArray() ->
                           match str c "cue", str c "observe", str c "evidence" with
@@ -119,6 +121,8 @@ module Templates =
 [<RequireQualifiedAccess>]
 module Grammar =
     let private ws = Regex(@"\s+", RegexOptions.Compiled)
+    /// Clause boundaries of a think text: whitespace after '.', '!' or '?'.
+    let private sentenceSplit = Regex(@"(?<=[.!?])\s+", RegexOptions.Compiled)
     /// Whitespace-collapsed, lower-case form used to match sentences.
     let normalize (s: string) = ws.Replace(s.Trim(), " ").ToLowerInvariant()
 
@@ -162,11 +166,22 @@ module Grammar =
             Error(sprintf "taxonomy cites cues without a template: %s" (missing |> List.map Cue.text |> String.concat ", "))
         else
             let g0 = { Taxonomy = taxonomy; Templates = t; SentenceIndex = Map.empty }
-            let pairs = allSteps taxonomy t |> List.map (fun s -> normalize (sentence g0 s), s)
+            let rendered = allSteps taxonomy t |> List.map (fun s -> sentence g0 s, s)
+            let pairs = rendered |> List.map (fun (text, s) -> normalize text, s)
             let dup = pairs |> List.countBy fst |> List.tryFind (fun (_, n) -> n > 1)
-            match dup with
-            | Some(s, _) -> Error(sprintf "two steps render the same sentence: '%s'" s)
-            | None -> Ok { g0 with SentenceIndex = Map.ofList pairs }
+            // parse splits the think text after . ! ? followed by whitespace: each sentence must be exactly one
+            // such clause or the render/parse round trip breaks.
+            let notOneClause =
+                rendered
+                |> List.tryFind (fun (text, _) ->
+                    let s = text.Trim()
+                    s = "" || not (".!?".Contains s[s.Length - 1]) || sentenceSplit.Split(s).Length <> 1
+                               || s.Contains "<" || s.Contains ">")
+            match dup, notOneClause with
+            | Some(s, _), _ -> Error(sprintf "two steps render the same sentence: '%s'" s)
+            | None, Some(text, _) ->
+                Error(sprintf "the sentence '%s' must be one clause ending in '.', '!' or '?' with no '<' or '>'" text)
+            | None, None -> Ok { g0 with SentenceIndex = Map.ofList pairs }
 
     /// Parses both JSON texts and compiles the grammar.
     let ofJson (taxonomyJson: string) (templatesJson: string) =
@@ -187,8 +202,6 @@ module Grammar =
     /// Same, for a think text that is not a step list (path shuffle moves raw text).
     let renderText (think: string) (answer: Label) =
         "<think>" + think + "</think><answer>" + answerText answer + "</answer>"
-
-    let private sentenceSplit = Regex(@"(?<=[.!?])\s+", RegexOptions.Compiled)
 
     /// Splits think text into clauses and matches each against the grammar.
     let clauses (g: Grammar) (think: string) =
@@ -263,17 +276,20 @@ module Grammar =
         let known = c.Clauses |> List.choose (function Known s -> Some s | Unknown _ -> None)
         if known.Length = c.Clauses.Length then Some known else None
 
-    /// The chain's own conclusion: the last node entered by a forward step and not ruled out after it.
+    /// The chain's own conclusion: the node of the last forward step that no later reflection rules out
+    /// (for a well-formed depth-first path, the deepest node left on the path). Defined for any step list.
     let conclusion (steps: Step list) =
-        let rec go (stack: string list) =
-            function
-            | [] -> List.tryHead stack
-            | Forward n :: rest -> go (n :: stack) rest
-            | Reflect(n, _) :: rest ->
-                let stack' = match stack with top :: tl when top = n -> tl | s -> s
-                go stack' rest
-            | _ :: rest -> go stack rest
-        go [] steps
+        let indexed = List.indexed steps
+        let lastReflect =
+            indexed
+            |> List.choose (fun (i, s) -> match s with Reflect(n, _) -> Some(n, i) | _ -> None)
+            |> Map.ofList
+        indexed
+        |> List.rev
+        |> List.tryPick (fun (i, s) ->
+            match s with
+            | Forward n when (match lastReflect.TryFind n with Some j -> j < i | None -> true) -> Some n
+            | _ -> None)
 
     /// Observations and reflection evidence cited by the steps.
     let citedCues (steps: Step list) =

@@ -29,22 +29,39 @@ module Taxonomy =
     let LiveName = "Real Face"
     let SpoofName = "Spoof Face"
 
-    /// Builds a taxonomy, checking: unique names, root children include 'Real Face' and 'Spoof Face',
-    /// leaves carry parseable cues.
+    /// Whitespace-collapsed, lower-case key under which node names are matched (see `canonical`).
+    let private nameKey (name: string) =
+        System.String.Join(" ", name.Split([| ' '; '\t'; '\n'; '\r' |], System.StringSplitOptions.RemoveEmptyEntries))
+            .ToLowerInvariant()
+
+    /// Characters a node name may not contain: they would break the answer list (`['A', 'B']`), the
+    /// completion tags or the sentence split of the think text.
+    let private forbidden = [| '\''; '"'; ','; '['; ']'; '<'; '>'; '.'; '!'; '?' |]
+
+    /// Builds a taxonomy, checking: non-empty names free of quotes, commas, brackets, angle brackets and
+    /// sentence punctuation; names unique even when compared case-insensitively with collapsed whitespace;
+    /// root children include 'Real Face' and 'Spoof Face'; leaves carry parseable cues.
     let build (spec: TaxonomySpec) : Result<Taxonomy, string> =
         let errors = ResizeArray<string>()
+        let trimName (n: TaxonomySpec) = if isNull (box n) || isNull n.Name then "" else n.Name.Trim()
+        let seenKeys = System.Collections.Generic.Dictionary<string, string>()
         let children = System.Collections.Generic.Dictionary<string, string list>()
         let parent = System.Collections.Generic.Dictionary<string, string>()
         let leafCues = System.Collections.Generic.Dictionary<string, Set<Cue>>()
         let rec walk (depth: int) (n: TaxonomySpec) : int =
-            let name = if isNull n.Name then "" else n.Name.Trim()
+            let name = trimName n
+            let kids = if isNull (box n.Children) then [] else n.Children
             if name = "" then errors.Add "a taxonomy node has an empty name"
-            if children.ContainsKey name then errors.Add(sprintf "duplicate taxonomy node name '%s'" name)
-            children[name] <- n.Children |> List.map (fun c -> c.Name.Trim())
-            for c in n.Children do parent[c.Name.Trim()] <- name
-            if n.Children.IsEmpty then
+            elif name.IndexOfAny forbidden >= 0 then
+                errors.Add(sprintf "node '%s': a name may not contain quotes, commas, brackets, '<', '>', '.', '!' or '?'" name)
+            match seenKeys.TryGetValue(nameKey name) with
+            | true, other -> errors.Add(sprintf "duplicate taxonomy node name '%s' (also '%s')" name other)
+            | _ -> seenKeys[nameKey name] <- name
+            children[name] <- kids |> List.map trimName
+            for c in kids do parent[trimName c] <- name
+            if kids.IsEmpty then
                 let cues =
-                    n.Cues
+                    (if isNull (box n.Cues) then [] else n.Cues)
                     |> List.choose (fun s ->
                         match Cue.tryParse s with
                         | Some c -> Some c
@@ -54,9 +71,9 @@ module Taxonomy =
                 leafCues[name] <- Set.ofList cues
                 depth
             else
-                n.Children |> List.map (walk (depth + 1)) |> List.max
+                kids |> List.map (walk (depth + 1)) |> List.max
         let maxDepth = walk 0 spec
-        let root = spec.Name.Trim()
+        let root = trimName spec
         let rootKids = match children.TryGetValue root with | true, k -> k | _ -> []
         if not (List.contains LiveName rootKids) then errors.Add "the root has no child 'Real Face'"
         if not (List.contains SpoofName rootKids) then errors.Add "the root has no child 'Spoof Face'"
@@ -74,16 +91,18 @@ module Taxonomy =
                   parent = parent |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
                   leafCues = leafMap
                   compat = childMap |> Map.map (fun k _ -> compatOf k)
-                  byLower = childMap |> Map.toSeq |> Seq.map (fun (k, _) -> k.ToLowerInvariant(), k) |> Map.ofSeq
+                  byLower = childMap |> Map.toSeq |> Seq.map (fun (k, _) -> nameKey k, k) |> Map.ofSeq
                   depth = maxDepth + 1 }
 
     let rec private specOf (e: JsonElement) : TaxonomySpec =
+        // A node that is not a JSON object has no name, which `build` reports.
+        let isObj = e.ValueKind = JsonValueKind.Object
         let str (p: string) =
-            match e.TryGetProperty p with
+            match (if isObj then e.TryGetProperty p else (false, Unchecked.defaultof<_>)) with
             | true, v when v.ValueKind = JsonValueKind.String -> v.GetString()
             | _ -> ""
         let arr (p: string) =
-            match e.TryGetProperty p with
+            match (if isObj then e.TryGetProperty p else (false, Unchecked.defaultof<_>)) with
             | true, v when v.ValueKind = JsonValueKind.Array -> [ for x in v.EnumerateArray() -> x ]
             | _ -> []
         { Name = str "name"
@@ -92,11 +111,13 @@ module Taxonomy =
 
     /// Parses the text of data/taxonomy.json (the host reads the file).
     let parse (json: string) : Result<Taxonomy, string> =
-        try
-            use doc = JsonDocument.Parse(json)
-            if doc.RootElement.ValueKind <> JsonValueKind.Object then Error "taxonomy JSON must be an object"
-            else build (specOf doc.RootElement)
-        with :? JsonException as e -> Error("taxonomy JSON is malformed: " + e.Message)
+        if isNull json then Error "taxonomy JSON is null"
+        else
+            try
+                use doc = JsonDocument.Parse(json)
+                if doc.RootElement.ValueKind <> JsonValueKind.Object then Error "taxonomy JSON must be an object"
+                else build (specOf doc.RootElement)
+            with :? JsonException as e -> Error("taxonomy JSON is malformed: " + e.Message)
 
     let root (t: Taxonomy) = t.root
     /// Number of levels including the root (D in the paper's bound alpha*(D-1)).
@@ -116,9 +137,7 @@ module Taxonomy =
     /// Canonical spelling of a node name, matched case-insensitively with collapsed whitespace.
     let canonical (t: Taxonomy) (name: string) =
         if isNull name then None
-        else
-            let norm = System.String.Join(" ", name.Split([| ' '; '\t'; '\n'; '\r' |], System.StringSplitOptions.RemoveEmptyEntries))
-            t.byLower.TryFind(norm.ToLowerInvariant()) |> Option.filter ((<>) t.root)
+        else t.byLower.TryFind(nameKey name) |> Option.filter ((<>) t.root)
     /// The label (path from a root child to the node).
     let labelOf (t: Taxonomy) name : Label =
         let rec up n acc =
