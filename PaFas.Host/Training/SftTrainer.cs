@@ -157,8 +157,9 @@ public static class SftTrainer
             }
             double loss = sum / Math.Max(1, targets);
             double norm = double.NaN;
-            if (bad) session.SkipStep(loss);
-            else norm = session.ApplyStep(loss).GradNorm;
+            if (bad) session.SkipUpdate(loss);
+            else norm = session.ApplyUpdate(loss).GradNorm;
+            session.EndStep();
             session.SamplesSeen += chosen.Count;
             session.TokensSeen += chosen.Sum(c => (long)c.Tokens.Length);
             if (double.IsFinite(loss) && double.IsFinite(norm)) { windowLoss += loss; windowSteps++; }

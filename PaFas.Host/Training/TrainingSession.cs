@@ -123,26 +123,27 @@ internal sealed class TrainingSession : IDisposable
         return lr;
     }
 
-    /// <summary>After backward: clips, checks for non-finite values, applies or skips the update, zeroes the
-    /// gradients and advances the step counter (a skipped step still counts, so the schedule and seeds move on).
-    /// Returns whether the update was applied and the gradient norm before clipping.</summary>
-    public (bool Applied, double GradNorm) ApplyStep(double loss)
+    /// <summary>After backward: clips, checks for non-finite values, applies or skips the update and zeroes the
+    /// gradients (the step counter does not move: see <see cref="EndStep"/>). Returns whether the update was
+    /// applied and the gradient norm before clipping.</summary>
+    public (bool Applied, double GradNorm) ApplyUpdate(double loss)
     {
         double norm = torch.nn.utils.clip_grad_norm_(Model.parameters(), _o.ClipNorm > 0 ? _o.ClipNorm : 1e30);
         bool ok = _guard.Check(Step + 1, loss, norm);
         if (ok) Optimizer.step();
         Optimizer.zero_grad();
-        Step++;
         return (ok, norm);
     }
 
-    /// <summary>Records a step that never reached backward (non-finite loss): warns, and counts toward the limit.</summary>
-    public void SkipStep(double loss)
+    /// <summary>Records an update that never reached backward (non-finite loss): warns, and counts toward the limit.</summary>
+    public void SkipUpdate(double loss)
     {
         _guard.Check(Step + 1, loss, double.NaN);
         Optimizer.zero_grad();
-        Step++;
     }
+
+    /// <summary>Advances the step counter (a skipped step still counts, so the schedule and seeds move on).</summary>
+    public void EndStep() => Step++;
 
     public bool Due(int every) => every > 0 && Step % every == 0;
     public bool IsLastStep => Step >= _o.Steps;
