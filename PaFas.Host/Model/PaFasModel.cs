@@ -1,0 +1,398 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PaFas.Host.Model;
+
+/// <summary>Root-mean-square layer norm (no mean subtraction, no bias), computed in float32.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly double _eps;
+
+    public RmsNorm(long dim, double eps) : base("RmsNorm")
+    {
+        _eps = eps;
+        weight = nn.Parameter(torch.ones(dim));
+        register_parameter("weight", weight);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        var xf = x.to_type(ScalarType.Float32);
+        var y = xf * torch.rsqrt(xf.pow(2).mean(new long[] { -1 }, keepdim: true) + _eps);
+        return (y.to_type(x.dtype) * weight).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
+public sealed class SwiGlu : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear gate, up, down;
+
+    public SwiGlu(long dim, long hidden) : base("SwiGlu")
+    {
+        gate = nn.Linear(dim, hidden, hasBias: false);
+        up = nn.Linear(dim, hidden, hasBias: false);
+        down = nn.Linear(hidden, dim, hasBias: false);
+        register_module("gate", gate);
+        register_module("up", up);
+        register_module("down", down);
+    }
+
+    public override Tensor forward(Tensor x) => down.forward(F.silu(gate.forward(x)) * up.forward(x));
+}
+
+/// <summary>Multi-head attention with grouped key/value heads, optional rotary embeddings and an optional
+/// preallocated key/value cache.</summary>
+public sealed class Attention : nn.Module
+{
+    private readonly Linear wq, wk, wv, wo;
+    private readonly int _heads, _kvHeads, _headDim;
+
+    public Attention(int dim, int heads, int kvHeads) : base("Attention")
+    {
+        _heads = heads; _kvHeads = kvHeads; _headDim = dim / heads;
+        wq = nn.Linear(dim, heads * _headDim, hasBias: false);
+        wk = nn.Linear(dim, kvHeads * _headDim, hasBias: false);
+        wv = nn.Linear(dim, kvHeads * _headDim, hasBias: false);
+        wo = nn.Linear(heads * _headDim, dim, hasBias: false);
+        register_module("wq", wq);
+        register_module("wk", wk);
+        register_module("wv", wv);
+        register_module("wo", wo);
+    }
+
+    /// <param name="x">[B,S,D]</param>
+    /// <param name="cos">[B,1,S,hd] or null (no rotary embedding)</param>
+    /// <param name="sin">[B,1,S,hd] or null</param>
+    /// <param name="mask">bool [B,1,S,L] (true = may attend) or null (full attention)</param>
+    /// <param name="kCache">[B,KvH,Cap,hd] buffer written at [offset, offset+S), or null</param>
+    /// <param name="vCache">same for values</param>
+    /// <param name="offset">where the S new positions go in the cache</param>
+    public Tensor Forward(Tensor x, Tensor? cos, Tensor? sin, Tensor? mask, Tensor? kCache, Tensor? vCache, int offset)
+    {
+        long b = x.shape[0], s = x.shape[1];
+        var q = wq.forward(x).view(b, s, _heads, _headDim).transpose(1, 2);
+        var k = wk.forward(x).view(b, s, _kvHeads, _headDim).transpose(1, 2);
+        var v = wv.forward(x).view(b, s, _kvHeads, _headDim).transpose(1, 2);
+        if (cos is not null && sin is not null)
+        {
+            q = Rope.Apply(q, cos, sin);
+            k = Rope.Apply(k, cos, sin);
+        }
+        if (kCache is not null && vCache is not null)
+        {
+            kCache.narrow(2, offset, s).copy_(k);
+            vCache.narrow(2, offset, s).copy_(v);
+            k = kCache.narrow(2, 0, offset + s);
+            v = vCache.narrow(2, 0, offset + s);
+        }
+        if (_heads != _kvHeads)
+        {
+            k = k.repeat_interleave(_heads / _kvHeads, 1);
+            v = v.repeat_interleave(_heads / _kvHeads, 1);
+        }
+        var o = F.scaled_dot_product_attention(q, k, v, mask);
+        return wo.forward(o.transpose(1, 2).reshape(b, s, _heads * _headDim));
+    }
+}
+
+/// <summary>Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+public sealed class Block : nn.Module
+{
+    private readonly RmsNorm attnNorm, mlpNorm;
+    private readonly Attention attn;
+    private readonly SwiGlu mlp;
+
+    public Block(int dim, int heads, int kvHeads, int hidden, double eps) : base("Block")
+    {
+        attnNorm = new RmsNorm(dim, eps);
+        attn = new Attention(dim, heads, kvHeads);
+        mlpNorm = new RmsNorm(dim, eps);
+        mlp = new SwiGlu(dim, hidden);
+        register_module("attn_norm", attnNorm);
+        register_module("attn", attn);
+        register_module("mlp_norm", mlpNorm);
+        register_module("mlp", mlp);
+    }
+
+    public Tensor Forward(Tensor x, Tensor? cos, Tensor? sin, Tensor? mask, Tensor? kCache, Tensor? vCache, int offset)
+    {
+        var h = x + attn.Forward(attnNorm.forward(x), cos, sin, mask, kCache, vCache, offset);
+        return h + mlp.forward(mlpNorm.forward(h));
+    }
+}
+
+/// <summary>Rotary position embeddings (half-rotation form, as in Llama/Qwen2).</summary>
+public static class Rope
+{
+    /// <summary>cos and sin [B,1,S,headDim] for int64 positions [B,S].</summary>
+    public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, int headDim, double theta)
+    {
+        var invFreq = torch.pow(theta, -torch.arange(0, headDim, 2, dtype: ScalarType.Float64, device: positions.device) / headDim)
+            .to_type(ScalarType.Float32);
+        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * invFreq;      // [B,S,hd/2]
+        var emb = torch.cat(new[] { freqs, freqs }, -1).unsqueeze(1);                   // [B,1,S,hd]
+        return (emb.cos(), emb.sin());
+    }
+
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        long half = x.shape[^1] / 2;
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        var rotated = torch.cat(new[] { -x2, x1 }, -1);
+        return x * cos.to_type(x.dtype) + rotated * sin.to_type(x.dtype);
+    }
+}
+
+/// <summary>Vision side: per-modality patch-embedding stems (RGB 3 channels, depth 1, IR 1) with learned
+/// position and modality embeddings; a learned "absent" embedding (<see cref="ModelConfig.AbsentTokens"/>
+/// tokens tiled over the patch slots) replaces a missing modality per sample; bidirectional transformer
+/// blocks over all visual tokens; an MLP projector into the language model's width.</summary>
+public sealed class VisionEncoder : nn.Module<VisionBatch, Tensor>
+{
+    private static readonly int[] Channels = { 3, 1, 1 };
+    private static readonly string[] Names = { "rgb", "depth", "ir" };
+    private readonly ModelConfig _cfg;
+    private readonly Conv2d[] stems;
+    private readonly Parameter[] pos;
+    private readonly Parameter modality, absent;
+    private readonly ModuleList<Block> blocks;
+    private readonly RmsNorm norm;
+    private readonly Linear proj1, proj2;
+
+    public VisionEncoder(ModelConfig cfg) : base("VisionEncoder")
+    {
+        _cfg = cfg;
+        int vd = cfg.VisionDim, np = cfg.PatchesPerModality;
+        stems = new Conv2d[3];
+        pos = new Parameter[3];
+        for (int m = 0; m < 3; m++)
+        {
+            stems[m] = nn.Conv2d(Channels[m], vd, cfg.PatchSize, stride: cfg.PatchSize);
+            register_module("stem_" + Names[m], stems[m]);
+            pos[m] = nn.Parameter(torch.zeros(np, vd));
+            register_parameter("pos_" + Names[m], pos[m]);
+        }
+        modality = nn.Parameter(torch.zeros(3, vd));
+        register_parameter("modality", modality);
+        absent = nn.Parameter(torch.zeros(3, cfg.AbsentTokens, vd));
+        register_parameter("absent", absent);
+        blocks = new ModuleList<Block>();
+        for (int i = 0; i < cfg.VisionLayers; i++)
+            blocks.Add(new Block(vd, cfg.VisionHeads, cfg.VisionHeads, cfg.VisionMlpHidden, cfg.NormEps));
+        register_module("blocks", blocks);
+        norm = new RmsNorm(vd, cfg.NormEps);
+        register_module("norm", norm);
+        proj1 = nn.Linear(vd, cfg.Dim);
+        proj2 = nn.Linear(cfg.Dim, cfg.Dim);
+        register_module("proj1", proj1);
+        register_module("proj2", proj2);
+    }
+
+    /// <summary>Visual prefix [B, VisualTokens, Dim].</summary>
+    public override Tensor forward(VisionBatch images)
+    {
+        if (images.Size != _cfg.ImageSize)
+            throw new ArgumentException($"images are {images.Size}x{images.Size}, the model expects {_cfg.ImageSize}x{_cfg.ImageSize}");
+        int np = _cfg.PatchesPerModality;
+        var slots = torch.arange(np, dtype: ScalarType.Int64, device: images.Device) % _cfg.AbsentTokens;
+        var parts = new Tensor[3];
+        for (int m = 0; m < 3; m++)
+        {
+            var img = images.Images(m).to_type(stems[m].weight!.dtype);
+            var t = stems[m].forward(img).flatten(2).transpose(1, 2) + pos[m];               // [B,Np,VD]
+            var a = absent[m].index_select(0, slots) + pos[m];                                 // [Np,VD]
+            var present = images.Present.select(1, m).view(-1, 1, 1);                          // [B,1,1]
+            parts[m] = torch.where(present, t, a.unsqueeze(0).expand_as(t)) + modality[m];
+        }
+        var x = torch.cat(parts, 1);
+        foreach (var b in blocks) x = b.Forward(x, null, null, null, null, null, 0);
+        return proj2.forward(F.gelu(proj1.forward(norm.forward(x))));
+    }
+}
+
+/// <summary>Preallocated key/value cache for generation: per layer [B, KvHeads, Capacity, HeadDim], the
+/// validity of every cached position (false = padding) and each sample's last position id.</summary>
+public sealed class KvCache : IDisposable
+{
+    internal KvCache(Tensor[] k, Tensor[] v, Tensor keyValid, int capacity)
+    {
+        K = k; V = v; KeyValid = keyValid; Capacity = capacity;
+    }
+
+    internal Tensor[] K { get; }
+    internal Tensor[] V { get; }
+    internal Tensor KeyValid { get; }
+    internal Tensor? LastPos { get; set; }
+    /// <summary>Positions filled so far (visual prefix + text).</summary>
+    public int Length { get; internal set; }
+    public int Capacity { get; }
+
+    public void Dispose()
+    {
+        foreach (var t in K) t.Dispose();
+        foreach (var t in V) t.Dispose();
+        KeyValid.Dispose();
+        LastPos?.Dispose();
+    }
+}
+
+/// <summary>The PA-FAS vision-language model: <see cref="VisionEncoder"/> gives a visual prefix, followed by the
+/// prompt and completion tokens, read by a decoder-only transformer in the Qwen2/Llama style (RMSNorm, rotary
+/// positions, SwiGLU, grouped-query attention, optional tied embeddings). Visual tokens attend to each other
+/// bidirectionally; text attends causally to the visual prefix and earlier text; padding is masked. Position
+/// ids count only real tokens, so left and right padding give the same outputs.</summary>
+public sealed class PaFasModel : nn.Module
+{
+    private readonly VisionEncoder vision;
+    private readonly Embedding embed;
+    private readonly ModuleList<Block> layers;
+    private readonly RmsNorm norm;
+    private readonly Linear? head;
+
+    /// <summary>Builds a model with deterministic initial weights (normal, std 0.02, from <paramref name="seed"/>).</summary>
+    public PaFasModel(ModelConfig cfg, int vocabSize, long seed = 0) : base("PaFasModel")
+    {
+        TorchRuntime.EnsureLoaded();
+        Config = cfg.Validate();
+        if (vocabSize <= Tokenizer.Specials.Length) throw new ArgumentException($"vocabulary size {vocabSize} is too small");
+        VocabSize = vocabSize;
+        vision = new VisionEncoder(cfg);
+        embed = nn.Embedding(vocabSize, cfg.Dim);
+        layers = new ModuleList<Block>();
+        for (int i = 0; i < cfg.Layers; i++)
+            layers.Add(new Block(cfg.Dim, cfg.Heads, cfg.KvHeads, cfg.MlpHidden, cfg.NormEps));
+        norm = new RmsNorm(cfg.Dim, cfg.NormEps);
+        register_module("vision", vision);
+        register_module("embed", embed);
+        register_module("layers", layers);
+        register_module("norm", norm);
+        if (!cfg.TieEmbeddings)
+        {
+            head = nn.Linear(cfg.Dim, vocabSize, hasBias: false);
+            register_module("head", head);
+        }
+        Initialize(seed);
+    }
+
+    public ModelConfig Config { get; }
+    public int VocabSize { get; }
+
+    /// <summary>Number of trainable parameters.</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <summary>The device of the weights.</summary>
+    public Device Device => embed.weight!.device;
+
+    private void Initialize(long seed)
+    {
+        using var _ = torch.no_grad();
+        var gen = new torch.Generator((ulong)seed);
+        int depth = Config.Layers + Config.VisionLayers;
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith("norm.weight")) p.fill_(1.0);
+            else if (name.EndsWith(".bias")) p.zero_();
+            else
+            {
+                var std = name.EndsWith("wo.weight") || name.EndsWith("down.weight") ? 0.02 / Math.Sqrt(2.0 * Math.Max(1, depth)) : 0.02;
+                nn.init.normal_(p, 0.0, std, gen);
+            }
+        }
+    }
+
+    /// <summary>Logits over the text positions: tokens int64 [B,T] (right- or left-padded with Pad), attention
+    /// bool [B,T] (true = real token; null = all real) -> [B,T,V], where logits[:,t] predicts tokens[:,t+1].</summary>
+    public Tensor Logits(VisionBatch images, Tensor tokens, Tensor? attention = null) => Forward(images, tokens, attention, null);
+
+    /// <summary>A cache for <paramref name="batch"/> sequences of up to <paramref name="capacity"/> positions
+    /// (visual prefix included; at most <see cref="ModelConfig.MaxSeq"/>).</summary>
+    public KvCache NewCache(int batch, int capacity)
+    {
+        if (capacity > Config.MaxSeq)
+            throw new ArgumentException($"cache capacity {capacity} exceeds MaxSeq {Config.MaxSeq}");
+        var dev = Device;
+        var dt = embed.weight!.dtype;
+        var k = new Tensor[Config.Layers];
+        var v = new Tensor[Config.Layers];
+        for (int i = 0; i < Config.Layers; i++)
+        {
+            k[i] = torch.zeros(new long[] { batch, Config.KvHeads, capacity, Config.HeadDim }, dtype: dt, device: dev).DetachFromDisposeScope();
+            v[i] = torch.zeros(new long[] { batch, Config.KvHeads, capacity, Config.HeadDim }, dtype: dt, device: dev).DetachFromDisposeScope();
+        }
+        var valid = torch.zeros(new long[] { batch, capacity }, dtype: ScalarType.Bool, device: dev).DetachFromDisposeScope();
+        return new KvCache(k, v, valid, capacity);
+    }
+
+    /// <summary>The forward pass. Without a cache (or with an empty one) it prefills: images are required and
+    /// the visual prefix comes first. With a filled cache, <paramref name="tokens"/> continue every sequence
+    /// (images are ignored). Returns logits over the given text positions [B,T,V].</summary>
+    public Tensor Forward(VisionBatch? images, Tensor tokens, Tensor? attention, KvCache? cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        var cfg = Config;
+        long b = tokens.shape[0], t = tokens.shape[1];
+        int vn = cfg.VisualTokens;
+        var dev = Device;
+        attention ??= torch.ones(new long[] { b, t }, dtype: ScalarType.Bool, device: dev);
+        if (attention.dtype != ScalarType.Bool) attention = attention.to_type(ScalarType.Bool);
+        bool prefill = cache is null || cache.Length == 0;
+        var x = embed.forward(tokens);
+        Tensor keyValidNew, positions;
+        int offset;
+        if (prefill)
+        {
+            if (images is null) throw new ArgumentException("the first forward pass needs the images");
+            if (images.Count != b) throw new ArgumentException($"{images.Count} faces but {b} token sequences");
+            var vis = vision.forward(images).to_type(x.dtype);
+            x = torch.cat(new[] { vis, x }, 1);
+            keyValidNew = torch.cat(new[] { torch.ones(new long[] { b, vn }, dtype: ScalarType.Bool, device: dev), attention }, 1);
+            var textPos = (vn - 1) + torch.cumsum(attention.to_type(ScalarType.Int64), 1);
+            positions = torch.cat(new[] { torch.arange(vn, dtype: ScalarType.Int64, device: dev).unsqueeze(0).expand(b, vn), textPos }, 1);
+            offset = 0;
+        }
+        else
+        {
+            if (cache!.K[0].shape[0] != b) throw new ArgumentException($"the cache holds {cache.K[0].shape[0]} sequences, got {b}");
+            keyValidNew = attention;
+            positions = cache.LastPos!.unsqueeze(1) + torch.cumsum(attention.to_type(ScalarType.Int64), 1);
+            offset = cache.Length;
+        }
+        long s = x.shape[1];
+        int total = offset + (int)s;
+        if (total > cfg.MaxSeq)
+            throw new ArgumentException($"sequence of {total} positions ({vn} visual + text) exceeds MaxSeq {cfg.MaxSeq}");
+        if (cache is not null && total > cache.Capacity)
+            throw new ArgumentException($"sequence of {total} positions exceeds the cache capacity {cache.Capacity}");
+
+        Tensor keyValid;
+        if (cache is not null)
+        {
+            cache.KeyValid.narrow(1, offset, s).copy_(keyValidNew);
+            keyValid = cache.KeyValid.narrow(1, 0, total);
+        }
+        else keyValid = keyValidNew;
+        var qi = torch.arange(offset, total, dtype: ScalarType.Int64, device: dev).unsqueeze(1);   // [S,1]
+        var kj = torch.arange(total, dtype: ScalarType.Int64, device: dev).unsqueeze(0);          // [1,L]
+        var allowed = kj.le(qi).logical_or(kj.lt(vn));                                          // [S,L]
+        var mask = allowed.unsqueeze(0).unsqueeze(0).logical_and(keyValid.unsqueeze(1).unsqueeze(1)); // [B,1,S,L]
+
+        var (cos, sin) = Rope.Tables(positions, cfg.HeadDim, cfg.RopeTheta);
+        for (int i = 0; i < layers.Count; i++)
+            x = layers[i].Forward(x, cos, sin, mask, cache?.K[i], cache?.V[i], offset);
+        if (cache is not null)
+        {
+            cache.Length = total;
+            cache.LastPos?.Dispose();
+            cache.LastPos = positions.select(1, -1).clone().DetachFromDisposeScope();
+        }
+        var text = norm.forward(x.narrow(1, s - t, t));
+        var logits = head is null ? F.linear(text, embed.weight!) : head.forward(text);
+        return logits.MoveToOuterDisposeScope();
+    }
+}
