@@ -92,14 +92,4 @@ public static class GrpoLoss
     }
 
     private static double D(Tensor t) { using var x = t.to(ScalarType.Float64); return x.item<double>(); }
-
-    /// <summary>Log-probabilities of the given next tokens: logits [N,T,V] (float), targets [N,T] int64 ->
-    /// [N,T] (positions with target Pad/ignored still get a value; mask them).</summary>
-    public static Tensor TokenLogProbs(Tensor logits, Tensor targets)
-    {
-        using var scope = torch.NewDisposeScope();
-        var lsm = torch.nn.functional.log_softmax(logits.to(ScalarType.Float32), -1);
-        var idx = targets.clamp(min: 0).unsqueeze(-1);
-        return lsm.gather(-1, idx).squeeze(-1).MoveToOuterDisposeScope();
-    }
 }

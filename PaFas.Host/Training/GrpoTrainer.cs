@@ -7,6 +7,7 @@ using PaFas.Host.Inference;
 using PaFas.Host.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generator = PaFas.Host.Model.Generator;
 
 namespace PaFas.Host.Training;
 
@@ -149,8 +150,8 @@ public static class GrpoTrainer
         var faces = new FaceCache(cfg.ImageSize);
         faces.Preload(samples, o.Threads);
         var validator = string.IsNullOrEmpty(o.Val) ? null
-            : Validator.Load(o.Val, o.Root, grammar, tok, faces, cfg.MaxSeq, o.ValSamples, o.Seed, o.Threads, log);
-        int maxLen = o.MaxNewTokens + 1; // completion tokens + the end-of-sequence token
+            : Validator.Load(o.Val, o.Root, grammar, tok, faces, cfg.MaxSeq - cfg.VisualTokens, o.ValSamples, o.Seed, o.Threads, log);
+        int maxLen = o.MaxNewTokens; // completion tokens incl. EOS never exceed the generation budget
         run.WriteConfig(Stage, o, cfg.Name, o.Seed, new Dictionary<string, string>
         {
             ["init"] = initDir, ["data"] = Path.GetFullPath(o.Data), ["train_samples"] = samples.Count.ToString(CultureInfo.InvariantCulture),
@@ -264,13 +265,11 @@ public static class GrpoTrainer
             for (int g = 0; g < o.Group; g++) { groupFaces.Add(f); prompts.Add(p); }
         }
         Generation gen;
-        model.eval();
-        try
-        {
-            using var vb = VisionBatch.From(groupFaces, dev);
+        using (var vb = VisionBatch.From(groupFaces, dev))
             gen = Generator.Generate(model, tok, vb, prompts, new GenerationOptions(o.MaxNewTokens, o.Temperature, o.TopP, seed));
-        }
-        finally { model.train(); }
+        // The generator stops at EOS, at MaxNewTokens or when the visual prefix + longest prompt fill MaxSeq.
+        var cfg = model.Config;
+        int budget = Math.Min(o.MaxNewTokens, cfg.MaxSeq - cfg.VisualTokens - prompts.Max(p => p.Length));
         int n = prompts.Count;
         var rewards = new RewardBreakdown[n];
         var seqs = new List<int[]>(n);
@@ -281,7 +280,7 @@ public static class GrpoTrainer
             var truth = ListModule.OfSeq(chosen[i / o.Group].Label);
             rewards[i] = Rewards.score(grammar, rcfg, truth, gen.Texts[i]);
             var c = gen.Completions[i];
-            ended[i] = c.Length < o.MaxNewTokens;
+            ended[i] = c.Length < budget;
             var seq = new int[prompts[i].Length + c.Length + (ended[i] ? 1 : 0)];
             prompts[i].CopyTo(seq, 0);
             c.CopyTo(seq, prompts[i].Length);
@@ -294,15 +293,15 @@ public static class GrpoTrainer
         return new Rollout(groupFaces, seqs, prompts.Select(p => p.Length).ToList(), adv, rewards, gen.Texts, lengths, ended);
     }
 
-    /// <summary>Tokens, attention, next-token targets and completion mask of a slice of the rollout.</summary>
-    private static (Tensor Tokens, Tensor Attention, Tensor Targets, Tensor Mask) Batch(Rollout ro, int start, int count, int pad, Device dev)
+    /// <summary>Tokens [n,T], attention [n,T] and the completion mask [n,T-1] (aligned with
+    /// <see cref="Sequences.TokenLogProbs"/>: entry t is 1 when token t+1 is a completion token) of a slice of the rollout.</summary>
+    private static (Tensor Tokens, Tensor Attention, Tensor Mask) Batch(Rollout ro, int start, int count, int pad, Device dev)
     {
         var items = Enumerable.Range(start, count).Select(i => new TokenizedChain(ro.Sequences[i], ro.PromptLengths[i], "", ro.Faces[i])).ToList();
         var b = SftBatch.Build(items, pad, dev);
-        var mask = b.Labels.ne(SftBatch.Ignore);
-        var targets = b.Labels.clamp(min: 0);
+        var mask = b.Labels.narrow(1, 0, b.Labels.shape[1] - 1).ne(SftBatch.Ignore);
         b.Labels.Dispose();
-        return (b.Tokens, b.Attention, targets, mask);
+        return (b.Tokens, b.Attention, mask);
     }
 
     /// <summary>Log-probabilities of the completion tokens under a model, no gradient, one [n,T] tensor per micro-batch.</summary>
@@ -314,9 +313,9 @@ public static class GrpoTrainer
         {
             int c = Math.Min(micro, ro.Sequences.Count - s);
             using var inner = torch.NewDisposeScope();
-            var (tokens, att, targets, _) = Batch(ro, s, c, tok.Pad, dev);
+            var (tokens, att, _) = Batch(ro, s, c, tok.Pad, dev);
             using var vb = VisionBatch.From(ro.Faces.GetRange(s, c), dev);
-            var lp = GrpoLoss.TokenLogProbs(m.Logits(vb, tokens, att), targets);
+            var lp = Sequences.TokenLogProbs(m.Logits(vb, tokens, att), tokens);
             result.Add(lp.MoveToOuterDisposeScope());
         }
         return result;
@@ -334,9 +333,9 @@ public static class GrpoTrainer
         {
             int c = Math.Min(o.MicroBatch, n - s);
             using var scope = torch.NewDisposeScope();
-            var (tokens, att, targets, mask) = Batch(ro, s, c, tok.Pad, dev);
+            var (tokens, att, mask) = Batch(ro, s, c, tok.Pad, dev);
             using var vb = VisionBatch.From(ro.Faces.GetRange(s, c), dev);
-            var lp = GrpoLoss.TokenLogProbs(model.Logits(vb, tokens, att), targets);
+            var lp = Sequences.TokenLogProbs(model.Logits(vb, tokens, att), tokens);
             var adv = torch.tensor(ro.Advantages[s..(s + c)], ScalarType.Float32, dev);
             var oldLp = old != null ? old[k] : lp.detach();
             var outp = GrpoLoss.Compute(lp, oldLp, adv, mask, agg, maxLen, o.EpsLow, o.EpsHigh, o.Beta, refLp?[k],

@@ -159,9 +159,9 @@ public sealed class SftBatch : IDisposable
             }
         }
         return new SftBatch(
-            torch.tensor(tok, new long[] { b, t }, ScalarType.Int64, dev),
-            torch.tensor(att, new long[] { b, t }, dev),
-            torch.tensor(lab, new long[] { b, t }, ScalarType.Int64, dev),
+            torch.tensor(tok, new long[] { b, t }).to(dev),
+            torch.tensor(att, new long[] { b, t }).to(dev),
+            torch.tensor(lab, new long[] { b, t }).to(dev),
             targets);
     }
 

@@ -94,14 +94,15 @@ public static class SftTrainer
         faces.Preload(chains.Select(c => c.ToSample()), o.Threads);
 
         var (train, held) = Split(chains, string.IsNullOrEmpty(o.Val) ? o.ValFraction : 0, o.Seed);
-        var tokens = ChainTokens.Encode(train, tok, faces, cfg.MaxSeq, out int cut);
-        if (cut > 0) log.LogWarning("{N} of {Total} chains are longer than the model's {Max} positions and were cut", cut, tokens.Count, cfg.MaxSeq);
+        int textBudget = cfg.MaxSeq - cfg.VisualTokens;
+        var tokens = ChainTokens.Encode(train, tok, faces, textBudget, out int cut);
+        if (cut > 0) log.LogWarning("{N} of {Total} chains are longer than the model's {Max} text positions and were cut", cut, tokens.Count, textBudget);
         Validator? validator = null;
         if (!string.IsNullOrEmpty(o.Val))
-            validator = Validator.Load(o.Val, o.Root, grammar, tok, faces, cfg.MaxSeq, o.ValSamples, o.Seed, o.Threads, log);
+            validator = Validator.Load(o.Val, o.Root, grammar, tok, faces, textBudget, o.ValSamples, o.Seed, o.Threads, log);
         else if (held.Count > 0)
         {
-            validator = Validator.FromChains(ChainTokens.Encode(held, tok, faces, cfg.MaxSeq, out _), faces, grammar, o.Seed);
+            validator = Validator.FromChains(ChainTokens.Encode(held, tok, faces, textBudget, out _), faces, grammar, o.Seed);
             log.LogInformation("validation: {N} held-out chains of {S} samples (--val-fraction {F})", held.Count,
                 held.Select(c => c.SampleId).Distinct().Count(), o.ValFraction);
         }
@@ -206,8 +207,7 @@ public static class SftTrainer
         if (o.ImageSize > 0) cfg = cfg with { ImageSize = o.ImageSize };
         cfg.Validate();
         var tok = Tokenizer.Build(grammar);
-        torch.manual_seed(StepSeed.Derive(o.Seed, 0, StepSeed.Init));
-        return (new PaFasModel(cfg, tok.VocabSize), tok);
+        return (new PaFasModel(cfg, tok.VocabSize, StepSeed.Derive(o.Seed, 0, StepSeed.Init)), tok);
     }
 
     /// <summary>Holds out <paramref name="fraction"/> of the samples (every chain of a held-out sample) with a

@@ -5,6 +5,7 @@ using PaFas.Host.Data;
 using PaFas.Host.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using Generator = PaFas.Host.Model.Generator;
 
 namespace PaFas.Host.Training;
 
