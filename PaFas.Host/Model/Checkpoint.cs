@@ -121,6 +121,8 @@ public static class Checkpoint
         try { tok = Tokenizer.FromJson(File.ReadAllText(tokFile)); }
         catch (InvalidDataException ex) { throw new InvalidDataException($"{tokFile}: {ex.Message}", ex); }
         var tensors = ReadWeights(wFile);
+        if (tensors.TryGetValue("embed.weight", out var emb) && emb.Shape.Length == 2 && emb.Shape[0] != tok.VocabSize)
+            throw new InvalidDataException($"{tokFile}: {tok.VocabSize} tokens, but the embedding in {wFile} has {emb.Shape[0]} rows: the tokenizer does not belong to these weights");
         var model = new PaFasModel(cfg, tok.VocabSize);
         try
         {

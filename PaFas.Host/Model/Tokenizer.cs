@@ -124,7 +124,7 @@ public sealed class Tokenizer
 
     /// <summary>The tokenizer as JSON (the checkpoint's tokenizer.json).</summary>
     public string ToJson() =>
-        JsonSerializer.Serialize(new TokenizerFile(1, _tokens, _modalityNames), new JsonSerializerOptions { WriteIndented = true });
+        JsonSerializer.Serialize(new TokenizerFile(1, _tokens, _modalityNames), new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     /// <summary>Reads <see cref="ToJson"/>'s output; throws <see cref="InvalidDataException"/> when malformed.</summary>
     public static Tokenizer FromJson(string json)
