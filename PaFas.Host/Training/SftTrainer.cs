@@ -207,7 +207,11 @@ public static class SftTrainer
         if (o.ImageSize > 0) cfg = cfg with { ImageSize = o.ImageSize };
         cfg.Validate();
         var tok = Tokenizer.Build(grammar);
-        return (new PaFasModel(cfg, tok.VocabSize, StepSeed.Derive(o.Seed, 0, StepSeed.Init)), tok);
+        // PaFasModel's seed alone does not fix every initial weight (some draw from libtorch's global generator):
+        // seed that too, so the same --seed gives the same initial model.
+        int seed = StepSeed.Derive(o.Seed, 0, StepSeed.Init);
+        torch.manual_seed(seed);
+        return (new PaFasModel(cfg, tok.VocabSize, seed), tok);
     }
 
     /// <summary>Holds out <paramref name="fraction"/> of the samples (every chain of a held-out sample) with a
