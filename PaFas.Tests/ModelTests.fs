@@ -329,6 +329,26 @@ let tests =
               File.Delete(Path.Combine(d5, "meta.json"))
               expectBad d5 "meta.json" "missing meta"
           }
+          test "memory: repeated generation, live scores and scoped forward passes leave no live tensors behind" {
+              use m = model 6L
+              let t = tok.Value
+              let rng = Random 12
+              let s = tiny.Value.ImageSize
+              let faces = [| face rng s true true true; face rng s true false true |]
+              let prompts = faces |> Array.map (fun f -> Prompt.Encode(t, f))
+              let once () =
+                  use images = VisionBatch.From(faces, cpu)
+                  let g = Generator.Generate(m, t, images, prompts, GenerationOptions(MaxNewTokens = 8))
+                  LiveScore.Compute(m, t, images, prompts, g.Completions) |> ignore
+                  use scope = torch.NewDisposeScope()
+                  let struct (ids, att) = Sequences.PadRight(prompts, t.Pad, cpu)
+                  m.Logits(images, ids, att) |> ignore
+              once ()
+              let before = DisposeScopeManager.Statistics.ThreadTotalLiveCount
+              for _ in 1..30 do once ()
+              let after = DisposeScopeManager.Statistics.ThreadTotalLiveCount
+              Expect.isLessThanOrEqual (after - before) 0L $"live tensors {before} -> {after}"
+          }
           test "training signal: the tiny model overfits one batch of chains (loss drops a lot in 60 Adam steps)" {
               use m = model 5L
               let t = tok.Value

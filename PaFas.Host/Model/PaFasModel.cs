@@ -287,7 +287,14 @@ public sealed class PaFasModel : nn.Module
     public long ParameterCount => parameters().Sum(p => p.numel());
 
     /// <summary>The device of the weights.</summary>
-    public Device Device => embed.weight!.device;
+    public Device Device
+    {
+        get
+        {
+            using var scope = torch.NewDisposeScope();   // the weight getter may hand out a new wrapper
+            return embed.weight!.device;
+        }
+    }
 
     private void Initialize(long seed)
     {
@@ -316,6 +323,7 @@ public sealed class PaFasModel : nn.Module
     {
         if (capacity > Config.MaxSeq)
             throw new ArgumentException($"cache capacity {capacity} exceeds MaxSeq {Config.MaxSeq}");
+        using var scope = torch.NewDisposeScope();
         var dev = Device;
         var dt = embed.weight!.dtype;
         var k = new Tensor[Config.Layers];

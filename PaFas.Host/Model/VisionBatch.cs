@@ -47,6 +47,8 @@ public sealed class VisionBatch : IDisposable
             if (f.Depth != null) { Array.Copy(f.Depth, 0, depth, i * px, px); present[i * 3 + 1] = true; }
             if (f.Ir != null) { Array.Copy(f.Ir, 0, ir, i * px, px); present[i * 3 + 2] = true; }
         }
+        // the batch owns its tensors: a local scope frees the host copies, the device tensors leave it
+        using var scope = torch.NewDisposeScope();
         return new VisionBatch(
             torch.tensor(rgb, new long[] { n, 3, s, s }).to(dev).DetachFromDisposeScope(),
             torch.tensor(depth, new long[] { n, 1, s, s }).to(dev).DetachFromDisposeScope(),
@@ -58,7 +60,8 @@ public sealed class VisionBatch : IDisposable
     /// <summary>A new batch with the given rows (e.g. each face repeated G times for GRPO groups).</summary>
     public VisionBatch Select(IReadOnlyList<int> rows)
     {
-        using var idx = torch.tensor(rows.Select(r => (long)r).ToArray(), dtype: ScalarType.Int64, device: Device);
+        using var scope = torch.NewDisposeScope();
+        var idx = torch.tensor(rows.Select(r => (long)r).ToArray(), dtype: ScalarType.Int64, device: Device);
         return new VisionBatch(
             Rgb.index_select(0, idx).DetachFromDisposeScope(),
             Depth.index_select(0, idx).DetachFromDisposeScope(),
