@@ -63,7 +63,7 @@ type private Sft =
     static member Options(w: World, out: string, steps: int, ?valFraction, ?evalEvery, ?resume, ?maxBad, ?injectNaN: int -> bool,
                           ?cancel: System.Threading.CancellationToken, ?progress: IProgress<TrainingProgress>) =
         SftOptions(Chains = w.Chains, Out = out, Preset = "tiny", Steps = steps, Batch = 8, Lr = 3e-3, Warmup = 3, Schedule = "cosine",
-                   EvalEvery = defaultArg evalEvery 0, SaveEvery = 5, LogEvery = 2, Seed = 7, Threads = 2, TensorBoard = false,
+                   EvalEvery = defaultArg evalEvery 0, SaveEvery = 5, LogEvery = 2, Seed = 7, Threads = 1, TensorBoard = false,
                    MaxNewTokens = 24, ValFraction = defaultArg valFraction 0.0, Resume = defaultArg resume false,
                    MaxBadSteps = defaultArg maxBad 5, InjectNaN = (match injectNaN with Some f -> Func<int, bool> f | None -> null),
                    Cancel = defaultArg cancel System.Threading.CancellationToken.None, Progress = defaultArg progress null)
@@ -292,7 +292,7 @@ let private sftTests =
                   GrpoTrainer.Run(
                       GrpoOptions(Init = out, Data = w.Manifest, Out = gout, Steps = 3, Prompts = 2, Group = 4, MaxNewTokens = 40,
                                   Temperature = 1.0, Lr = 1e-4, Mu = 2, Val = w.Manifest, ValSamples = 4, EvalEvery = 3, Seed = 2,
-                                  Threads = 2, TensorBoard = false),
+                                  Threads = 1, TensorBoard = false),
                       log)
               Expect.isTrue g.Completed "GRPO completed"
               Expect.isTrue (File.Exists(Path.Combine(gout, "final", "config.json"))) "GRPO final/"
@@ -309,7 +309,7 @@ let private sftTests =
               let rout = Path.Combine(w.Dir, "grpo-reward")
               GrpoTrainer.Run(
                   GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 24, Prompts = 4, Group = 6, MaxNewTokens = 80, Temperature = 1.0,
-                              Lr = 1e-3, RewardMode = "binary", Seed = 2, Threads = 2, TensorBoard = false, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
+                              Lr = 1e-3, RewardMode = "binary", Seed = 2, Threads = 1, TensorBoard = false, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
                   log)
               |> ignore
               let rewards = MetricsLog.Read(Path.Combine(rout, "metrics.jsonl")) |> Seq.filter (fun r -> r.ContainsKey "reward_mean") |> Seq.map (fun r -> r["reward_mean"]) |> Seq.toArray
