@@ -63,7 +63,7 @@ type private Sft =
     static member Options(w: World, out: string, steps: int, ?valFraction, ?evalEvery, ?resume, ?maxBad, ?injectNaN: int -> bool,
                           ?cancel: System.Threading.CancellationToken, ?progress: IProgress<TrainingProgress>) =
         SftOptions(Chains = w.Chains, Out = out, Preset = "tiny", Steps = steps, Batch = 8, Lr = 3e-3, Warmup = 3, Schedule = "cosine",
-                   EvalEvery = defaultArg evalEvery 0, SaveEvery = 5, LogEvery = 2, Seed = 7, Threads = 2, TensorBoard = false,
+                   EvalEvery = defaultArg evalEvery 0, SaveEvery = 5, LogEvery = 2, Seed = 7, Threads = 1, TensorBoard = false,
                    MaxNewTokens = 24, ValFraction = defaultArg valFraction 0.0, Resume = defaultArg resume false,
                    MaxBadSteps = defaultArg maxBad 5, InjectNaN = (match injectNaN with Some f -> Func<int, bool> f | None -> null),
                    Cancel = defaultArg cancel System.Threading.CancellationToken.None, Progress = defaultArg progress null)
@@ -269,20 +269,20 @@ let private hasLoss (run: string) =
 let private sftTests =
     testList
         "SFT and GRPO on a tiny synthetic world"
-        [ test "SFT lowers the loss and writes the run folder; resume and cancel; GRPO from it" {
+        [ test "SFT lowers the loss and writes the run folder; GRPO from it logs, validates and raises the mean reward" {
               let w = world.Force()
               let out = Path.Combine(w.Dir, "sft")
-              let o = Sft.Options(w, out, 30, valFraction = 0.2, evalEvery = 15)
+              let o = Sft.Options(w, out, 100, valFraction = 0.2, evalEvery = 50)
               let r = SftTrainer.Run(o, log)
               Expect.isTrue r.Completed "completed"
-              Expect.equal r.Step 30 "30 steps"
-              Expect.isLessThan r.LastLoss (r.FirstLoss * 0.75) (sprintf "loss fell: %g -> %g" r.FirstLoss r.LastLoss)
+              Expect.equal r.Step 100 "100 steps"
+              Expect.isLessThan r.LastLoss (r.FirstLoss * 0.25) (sprintf "loss fell: %g -> %g" r.FirstLoss r.LastLoss)
               for f in [ "config.json"; "metrics.jsonl"; "loss.png" ] do
                   Expect.isTrue (File.Exists(Path.Combine(out, f))) f
               for d in [ "last"; "best"; "final" ] do
                   Expect.isTrue (File.Exists(Path.Combine(out, d, "config.json"))) (d + "/ is a checkpoint")
               Expect.isTrue (File.Exists(Path.Combine(out, "last", RunFolder.OptimizerFile))) "last/ keeps the optimizer state"
-              Expect.isGreaterThanOrEqual (hasLoss out) 15 "a metrics line every 2 steps"
+              Expect.isGreaterThanOrEqual (hasLoss out) 50 "a metrics line every 2 steps"
               Expect.equal (RunFolder.ReadState(Path.Combine(out, "final")).Stage) "sft" "stage"
               Expect.throwsT<InvalidOperationException> (fun () -> SftTrainer.Run(o, log) |> ignore) "a finished run is not overwritten"
 
@@ -292,7 +292,7 @@ let private sftTests =
                   GrpoTrainer.Run(
                       GrpoOptions(Init = out, Data = w.Manifest, Out = gout, Steps = 3, Prompts = 2, Group = 4, MaxNewTokens = 40,
                                   Temperature = 1.0, Lr = 1e-4, Mu = 2, Val = w.Manifest, ValSamples = 4, EvalEvery = 3, Seed = 2,
-                                  Threads = 2, TensorBoard = false),
+                                  Threads = 1, TensorBoard = false),
                       log)
               Expect.isTrue g.Completed "GRPO completed"
               Expect.isTrue (File.Exists(Path.Combine(gout, "final", "config.json"))) "GRPO final/"
@@ -304,6 +304,17 @@ let private sftTests =
               Expect.isTrue (rows |> Seq.exists (fun r -> r.ContainsKey "val_accuracy")) "validation logged"
               Expect.isTrue (File.Exists(Path.Combine(gout, "reward.png"))) "reward plot"
               Expect.equal (RunFolder.ReadState(Path.Combine(gout, "final")).Stage) "grpo" "stage"
+
+              // A reachable reward (format + live/spoof): GRPO raises its mean within a few dozen steps.
+              let rout = Path.Combine(w.Dir, "grpo-reward")
+              GrpoTrainer.Run(
+                  GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 24, Prompts = 4, Group = 6, MaxNewTokens = 80, Temperature = 1.0,
+                              Lr = 1e-3, RewardMode = "binary", Seed = 2, Threads = 1, TensorBoard = false, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
+                  log)
+              |> ignore
+              let rewards = MetricsLog.Read(Path.Combine(rout, "metrics.jsonl")) |> Seq.filter (fun r -> r.ContainsKey "reward_mean") |> Seq.map (fun r -> r["reward_mean"]) |> Seq.toArray
+              let first, last = Array.average rewards[..7], Array.average rewards[16..]
+              Expect.isGreaterThan last (first + 0.15) (sprintf "mean reward rose: first 8 steps %.3f, last 8 steps %.3f" first last)
           }
           test "a resumed run ends with the same weights as an uninterrupted one" {
               let w = world.Force()

@@ -155,7 +155,7 @@ public static class GrpoTrainer
         run.WriteConfig(Stage, o, cfg.Name, o.Seed, new Dictionary<string, string>
         {
             ["init"] = initDir, ["data"] = Path.GetFullPath(o.Data), ["train_samples"] = samples.Count.ToString(CultureInfo.InvariantCulture),
-        });
+        }, log);
         log.LogInformation("grpo: {N} prompts ({P} x {G} completions per step), loss {Loss}, scale {Scale}, eps {Lo}/{Hi}, beta {Beta}, mu {Mu}, T {T}",
             samples.Count, o.Prompts, o.Group, Grpo.aggregationText(agg), Grpo.scaleText(scale), o.EpsLow, o.EpsHigh, o.Beta, o.Mu, o.Temperature);
 

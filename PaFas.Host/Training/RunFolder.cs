@@ -105,15 +105,25 @@ public sealed class RunFolder
         catch (JsonException e) { throw new InvalidDataException($"{f}: malformed trainer state ({e.Message})", e); }
     }
 
-    /// <summary>Writes config.json: the options, the stage, and provenance (seed, preset, versions, machine).</summary>
-    public void WriteConfig(string stage, object options, string preset, int seed, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>Writes config.json: the options, the stage, and provenance (seed, preset, versions, machine). When
+    /// resuming, settings that differ from the earlier config.json are logged as warnings.</summary>
+    public void WriteConfig(string stage, object options, string preset, int seed, IReadOnlyDictionary<string, string>? extra = null, ILogger? log = null)
     {
+        var newOptions = JsonSerializer.SerializeToNode(options, options.GetType(), Json.Options) as JsonObject;
+        if (IsResuming && log != null && ReadConfigOptions() is { } before && newOptions != null)
+            foreach (var (k, v) in newOptions)
+            {
+                if (k is "resume" or "force") continue;
+                var old = before[k]?.ToJsonString() ?? "null";
+                var now = v?.ToJsonString() ?? "null";
+                if (old != now) log.LogWarning("{Dir}: resuming with {Key} = {Now} (the run started with {Old})", Dir, k, now, old);
+            }
         var root = new JsonObject
         {
             ["stage"] = stage,
             ["preset"] = preset,
             ["seed"] = seed,
-            ["options"] = JsonSerializer.SerializeToNode(options, options.GetType(), Json.Options),
+            ["options"] = newOptions,
             ["provenance"] = new JsonObject
             {
                 ["pafas_version"] = VersionOf(typeof(RunFolder).Assembly),

@@ -120,7 +120,7 @@ public static class SftTrainer
             ["parameters"] = parameters.ToString(CultureInfo.InvariantCulture),
             ["model"] = cfg.Name,
         };
-        run.WriteConfig(Stage, o, cfg.Name, o.Seed, extra);
+        run.WriteConfig(Stage, o, cfg.Name, o.Seed, extra, log);
 
         using var session = new TrainingSession(o, Stage, log, run, model, tok, dev, new Dictionary<string, string> { ["chains"] = extra["chains"] });
         if (session.Step >= o.Steps && Directory.Exists(run.FinalDir))
