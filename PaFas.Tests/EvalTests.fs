@@ -1,5 +1,143 @@
 module PaFas.Tests.EvalTests
 
+open System
+open System.IO
+open System.Text.Json
+open System.Threading.Tasks
 open Expecto
+open Microsoft.Extensions.Logging.Abstractions
+open TorchSharp
+open PaFas.Core
+open PaFas.Host.Data
+open PaFas.Host.Model
+open PaFas.Host.Evaluation
+open PaFas.Host.Inference
 
-let tests = testList "Eval" []
+let private tempDir (name: string) =
+    let d = Path.Combine(Path.GetTempPath(), sprintf "pafas-eval-%s-%d-%s" name Environment.ProcessId (Guid.NewGuid().ToString("N").Substring(0, 6)))
+    Directory.CreateDirectory d |> ignore
+    d
+
+/// A tiny world (two domains, 32 px) and an untrained tiny checkpoint: enough to exercise every file and API
+/// of evaluation and prediction (the numbers of an untrained model are near chance; only their shape is tested).
+type private Fixture = { Dir: string; Manifest: string; Checkpoint: string }
+
+let private fixture =
+    lazy
+        (let dir = tempDir "fx"
+         let synth = SyntheticWorld.Generate(SynthOptions(OutDir = Path.Combine(dir, "world"), PerDomain = 10, Size = 32, Seed = 11, Domains = [| "C"; "W" |]))
+         torch.set_num_threads 1
+         let cfg = ModelConfig.Preset "tiny"
+         let tok = Tokenizer.Build Gen.grammar
+         use m = new PaFasModel(cfg, tok.VocabSize, 7L)
+         let ck = Path.Combine(dir, "run", "final")
+         Checkpoint.Save(ck, m, tok, CheckpointMeta.Now("sft", 0, null))
+         { Dir = dir; Manifest = synth.ManifestPath; Checkpoint = Path.Combine(dir, "run") })
+
+let private evalOptions (f: Fixture) (out: string) (drop: string) =
+    EvalOptions(Model = f.Checkpoint, Data = f.Manifest, Val = f.Manifest, Out = out, Drop = drop,
+                Domains = [| "W" |], ValDomains = [| "C" |], MaxNewTokens = 24, Batch = 8)
+
+let tests =
+    testList "Eval" [
+        test "eval writes report.md, metrics.json, plots, samples and predictions; threshold from validation" {
+            let f = fixture.Force()
+            let out = Path.Combine(f.Dir, "eval")
+            let r = EvalRunner.Run(evalOptions f out "none", NullLogger.Instance)
+            for name in [ "report.md"; "metrics.json"; "roc.png"; "scores.png"; "samples.md"; "predictions.jsonl"; "threshold.json" ] do
+                Expect.isTrue (File.Exists(Path.Combine(out, name))) (name + " written")
+            Expect.isTrue r.Report.ThresholdFromValidation "threshold comes from the validation domain"
+            Expect.equal (r.Report.Lives + r.Report.Spoofs) 10 "all W samples scored"
+            Expect.isTrue (r.Report.Hter >= 0.0 && r.Report.Hter <= 1.0) "HTER in [0, 1]"
+            use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "metrics.json")))
+            Expect.floatClose Accuracy.high (doc.RootElement.GetProperty("hter").GetDouble()) r.Report.Hter "metrics.json holds the HTER"
+            Expect.equal (File.ReadAllLines(Path.Combine(out, "predictions.jsonl")).Length) 10 "one prediction line per test sample"
+            let png = File.ReadAllBytes(Path.Combine(out, "roc.png"))
+            Expect.sequenceEqual png[0..3] [| 0x89uy; 0x50uy; 0x4Euy; 0x47uy |] "roc.png is a PNG"
+            Expect.stringContains (File.ReadAllText(Path.Combine(out, "report.md"))) "HTER" "report has the metrics table"
+        }
+
+        test "eval with depth and IR dropped never gives the model those modalities" {
+            let f = fixture.Force()
+            let out = Path.Combine(f.Dir, "eval-drop")
+            let r = EvalRunner.Run(evalOptions f out "depth,ir", NullLogger.Instance)
+            Expect.equal r.Test.Count 10 "every W sample evaluated without depth and IR"
+            Expect.stringContains (File.ReadAllText(Path.Combine(out, "report.md"))) "missing at test: depth,ir" "the report says what was dropped"
+        }
+
+        test "metrics from a CSV of scores match the core's report, with a validation threshold" {
+            let dir = tempDir "csv"
+            let test = Path.Combine(dir, "test.csv")
+            File.WriteAllText(test, "score,label,attack\n0.9,1,\n0.8,1,\n0.35,1,\n0.7,0,print\n0.2,0,print\n0.1,0,replay\n# a comment\n\n")
+            let xs = ScoreFile.Read test
+            Expect.equal xs.Length 6 "six rows"
+            let r = Metrics.report None xs |> function Ok r -> r | Error e -> failwith e
+            Expect.floatClose Accuracy.high r.Auc (8.0 / 9.0) "AUC = 8 of 9 live-spoof pairs ordered"
+            let v = Path.Combine(dir, "val.jsonl")
+            File.WriteAllText(v, "{\"score\": 0.6, \"label\": \"live\"}\n{\"score\": 0.4, \"label\": \"spoof\", \"attack\": \"print\"}\n")
+            let args = { Scores = test; ValScores = v; Out = Path.Combine(dir, "out"); Common = { Threads = 0; Device = "cpu"; Seed = 0; Verbose = false } }
+            Expect.equal (PaFas.Host.Commands.MetricsCommand.Run(args, NullLogger.Instance)) 0 "metrics command succeeds"
+            use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "out", "metrics.json")))
+            Expect.isTrue (doc.RootElement.GetProperty("threshold_from_validation").GetBoolean()) "validation threshold used"
+            // threshold 0.6 (validation EER threshold): lives 0.9, 0.8 accepted, 0.35 rejected; spoof 0.7 accepted.
+            Expect.floatClose Accuracy.high (doc.RootElement.GetProperty("bpcer").GetDouble()) (1.0 / 3.0) "BPCER at the validation threshold"
+        }
+
+        test "a malformed score line names the file and line" {
+            let dir = tempDir "bad"
+            let p = Path.Combine(dir, "s.csv")
+            File.WriteAllText(p, "0.5,1\n0.3,maybe\n")
+            try
+                ScoreFile.Read p |> ignore
+                failtest "expected an error"
+            with :? InvalidDataException as e -> Expect.stringContains e.Message (p + ":2") "names file:line"
+        }
+
+        test "score file errors name the file and line" {
+            let dir = tempDir "bad2"
+            let p = Path.Combine(dir, "s.csv")
+            File.WriteAllText(p, "0.5,1\nNaN,0\n")
+            try
+                ScoreFile.Read p |> ignore
+                failtest "expected an error"
+            with :? InvalidDataException as e -> Expect.stringContains e.Message (p + ":2") "names file:line"
+        }
+
+        test "FaceAntiSpoofer: 8 threads at once give the same predictions as one at a time" {
+            let f = fixture.Force()
+            let samples = Manifest.Load(f.Manifest, ManifestOptions()) |> Seq.take 8 |> Seq.toArray
+            use fas = FaceAntiSpoofer.Load(f.Checkpoint)
+            fas.MaxNewTokens <- 16
+            let images = samples |> Array.map (fun s -> FaceImages(s.Rgb, s.Depth, s.Ir))
+            let sequential = images |> Array.map fas.Predict
+            let parallel = Array.zeroCreate images.Length
+            Parallel.For(0, 8, ParallelOptions(MaxDegreeOfParallelism = 8), fun i -> parallel[i] <- fas.Predict images[i]) |> ignore
+            for i in 0 .. 7 do
+                Expect.equal parallel[i].Completion sequential[i].Completion "same completion"
+                Expect.floatClose Accuracy.high parallel[i].LiveScore sequential[i].LiveScore "same live score"
+                Expect.isTrue (parallel[i].LiveScore >= 0.0 && parallel[i].LiveScore <= 1.0) "score in [0, 1]"
+        }
+
+        test "FaceAntiSpoofer: a face without any image is rejected; a missing file is named" {
+            let f = fixture.Force()
+            use fas = FaceAntiSpoofer.Load(f.Checkpoint)
+            Expect.throwsT<ArgumentException> (fun () -> fas.Predict(FaceImages()) |> ignore) "no modality"
+            try
+                fas.Predict(FaceImages(Rgb = "/nonexistent/a.png")) |> ignore
+                failtest "expected an error"
+            with e -> Expect.stringContains e.Message "/nonexistent/a.png" "names the file"
+        }
+
+        test "predict --list writes one JSON line per sample" {
+            let f = fixture.Force()
+            let out = Path.Combine(f.Dir, "pred.jsonl")
+            let common = { Threads = 0; Device = "cpu"; Seed = 0; Verbose = false }
+            let args = { Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = f.Manifest; Root = ""; Out = out; Json = true; MaxNew = 12; Threshold = -1.0; Common = common }
+            Expect.equal (PaFas.Host.Commands.PredictCommand.Run(args, NullLogger.Instance)) 0 "predict succeeds"
+            let lines = File.ReadAllLines out
+            Expect.equal lines.Length 20 "20 samples"
+            use doc = JsonDocument.Parse(lines[0])
+            let v = doc.RootElement.GetProperty("verdict").GetString()
+            Expect.isTrue (v = "live" || v = "spoof") "verdict"
+        }
+    ]
