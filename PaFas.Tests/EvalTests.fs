@@ -83,24 +83,15 @@ let tests =
             Expect.floatClose Accuracy.high (doc.RootElement.GetProperty("bpcer").GetDouble()) (1.0 / 3.0) "BPCER at the validation threshold"
         }
 
-        test "a malformed score line names the file and line" {
+        test "score-file errors name the file and line (bad label, non-finite score)" {
             let dir = tempDir "bad"
-            let p = Path.Combine(dir, "s.csv")
-            File.WriteAllText(p, "0.5,1\n0.3,maybe\n")
-            try
-                ScoreFile.Read p |> ignore
-                failtest "expected an error"
-            with :? InvalidDataException as e -> Expect.stringContains e.Message (p + ":2") "names file:line"
-        }
-
-        test "score file errors name the file and line" {
-            let dir = tempDir "bad2"
-            let p = Path.Combine(dir, "s.csv")
-            File.WriteAllText(p, "0.5,1\nNaN,0\n")
-            try
-                ScoreFile.Read p |> ignore
-                failtest "expected an error"
-            with :? InvalidDataException as e -> Expect.stringContains e.Message (p + ":2") "names file:line"
+            for i, body in [ 0, "0.5,1\n0.3,maybe\n"; 1, "0.5,1\nNaN,0\n" ] do
+                let p = Path.Combine(dir, sprintf "s%d.csv" i)
+                File.WriteAllText(p, body)
+                try
+                    ScoreFile.Read p |> ignore
+                    failtest "expected an error"
+                with :? InvalidDataException as e -> Expect.stringContains e.Message (p + ":2") "names file:line"
         }
 
         test "FaceAntiSpoofer: 8 threads at once give the same predictions as one at a time" {

@@ -34,20 +34,26 @@ public sealed record PipelinePreset
     public int GrpoPrompts { get; init; } = 4;
     public int GrpoGroup { get; init; } = 8;
     public double Temperature { get; init; } = 1.0;
+    /// <summary>Classification reward of GRPO: exact | binary | hierarchical (prefix credit).</summary>
+    public string RewardMode { get; init; } = "hierarchical";
     public int MaxNewTokens { get; init; } = 200;
+    /// <summary>Validation (and best/) every K steps of SFT and GRPO; 0 = only at the end.</summary>
     public int EvalEvery { get; init; } = 100;
+    /// <summary>Validation (and best/) every K GRPO steps; the held-out evaluation uses GRPO's best/ (chosen by
+    /// validation live-score AUC on the source domains, never on the held-out domain).</summary>
+    public int GrpoEvalEvery { get; init; } = 100;
     public int ValSamples { get; init; } = 128;
 
     public static PipelinePreset Demo => new()
     {
         Name = "demo", PerDomain = 160, Labelled = 400, Paths = 10, SftSteps = 300, SftLr = 1e-3, SftWarmup = 30,
-        GrpoSteps = 30, GrpoLr = 2e-4, GrpoPrompts = 4, GrpoGroup = 6, EvalEvery = 150, ValSamples = 96,
+        GrpoSteps = 60, GrpoLr = 5e-5, GrpoPrompts = 4, GrpoGroup = 8, EvalEvery = 0, GrpoEvalEvery = 20, ValSamples = 64,
     };
 
     public static PipelinePreset Paper => new()
     {
-        Name = "paper", PerDomain = 400, Labelled = 800, Paths = 50, SftSteps = 500, SftLr = 3e-4, SftWarmup = 0,
-        SftSchedule = "constant", GrpoSteps = 500, GrpoLr = 1e-4, GrpoPrompts = 4, GrpoGroup = 8, EvalEvery = 100, ValSamples = 256,
+        Name = "paper", PerDomain = 400, Labelled = 800, Paths = 50, SftSteps = 500, SftLr = 1e-3, SftWarmup = 25,
+        SftSchedule = "constant", GrpoSteps = 500, GrpoLr = 5e-5, GrpoPrompts = 4, GrpoGroup = 8, EvalEvery = 100, GrpoEvalEvery = 100, ValSamples = 256,
     };
 
     public static PipelinePreset Named(string name) => name.Trim().ToLowerInvariant() switch
@@ -145,8 +151,8 @@ public static class PipelineRunner
         var grpo = Stage("grpo", () => GrpoTrainer.Run(new GrpoOptions
         {
             Init = sftDir, Data = trainPath, Val = valPath, Out = grpoDir, Steps = p.GrpoSteps, Lr = p.GrpoLr,
-            Prompts = p.GrpoPrompts, Group = p.GrpoGroup, Temperature = p.Temperature, EvalEvery = p.EvalEvery,
-            SaveEvery = p.EvalEvery, Seed = seed, Device = device, Threads = threads, Force = true, MaxNewTokens = p.MaxNewTokens,
+            Prompts = p.GrpoPrompts, Group = p.GrpoGroup, Temperature = p.Temperature, RewardMode = p.RewardMode, EvalEvery = p.GrpoEvalEvery,
+            SaveEvery = p.GrpoEvalEvery, Seed = seed, Device = device, Threads = threads, Force = true, MaxNewTokens = p.MaxNewTokens,
             ValSamples = p.ValSamples, Cancel = cancel,
         }, log));
         log.LogInformation("grpo: mean reward {First:F3} -> {Last:F3}; tied (zero-std) groups {Tied:P1}", grpo.FirstReward, grpo.LastReward, grpo.MeanTiedFraction);
@@ -154,10 +160,12 @@ public static class PipelineRunner
         var evalDir = Path.Combine(outDir, "eval");
         var ev = Stage("eval", () => EvalRunner.Run(new EvalOptions
         {
-            Model = grpoDir, Data = testPath, Val = valPath, Out = evalDir, MaxNewTokens = p.MaxNewTokens, Device = device,
+            Model = Directory.Exists(Path.Combine(grpoDir, "best")) ? Path.Combine(grpoDir, "best") : grpoDir, Data = testPath, Val = valPath, Out = evalDir, MaxNewTokens = p.MaxNewTokens, Device = device,
         }, log));
         // The run folder gets the threshold too, so FaceAntiSpoofer.Load(grpo/) uses the validation threshold.
         File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(grpoDir, "threshold.json"), overwrite: true);
+        if (Directory.Exists(Path.Combine(grpoDir, "best")))
+            File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(grpoDir, "best", "threshold.json"), overwrite: true);
 
         var report = Path.Combine(outDir, "pipeline.md");
         AtomicFile.WriteAllText(report, Summary(p, outDir, sources, holdout, seed, train.Count, val.Count, test.Count, chains, sft, grpo, ev, stages, total.Elapsed.TotalSeconds));
