@@ -4,6 +4,10 @@ open System
 open Expecto
 open Expecto.Impl
 
+/// Tests that run libtorch share process-wide state (thread count, the default generator): they run one at a
+/// time so that seeded training runs are reproducible; everything else runs in parallel beside them.
+let private libtorch t = testSequencedGroup "libtorch" t
+
 let allTests =
     testList
         "PaFas"
@@ -16,11 +20,11 @@ let allTests =
           MetricsTests.tests
           ProtocolsTests.tests
           CliTests.tests
-          HostTorchTests.tests
+          libtorch HostTorchTests.tests
           DataTests.tests
-          ModelTests.tests
-          TrainingTests.tests
-          EvalTests.tests ]
+          libtorch ModelTests.tests
+          libtorch TrainingTests.tests
+          libtorch EvalTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
 /// (which adds escape codes), so CI reads a plain `N passed, N failed`.

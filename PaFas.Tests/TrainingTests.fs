@@ -305,11 +305,12 @@ let private sftTests =
               Expect.isTrue (File.Exists(Path.Combine(gout, "reward.png"))) "reward plot"
               Expect.equal (RunFolder.ReadState(Path.Combine(gout, "final")).Stage) "grpo" "stage"
 
-              // A reachable reward (format + live/spoof): GRPO raises its mean within a few dozen steps.
+              // A reachable reward (format + live/spoof): GRPO raises its mean within a few dozen steps. The generation
+              // budget must hold a whole chain (about 60-150 tokens here), else every completion fails the format.
               let rout = Path.Combine(w.Dir, "grpo-reward")
               GrpoTrainer.Run(
-                  GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 24, Prompts = 4, Group = 6, MaxNewTokens = 80, Temperature = 1.0,
-                              Lr = 1e-3, RewardMode = "binary", Seed = 2, Threads = 1, TensorBoard = false, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
+                  GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 24, Prompts = 4, Group = 6, MaxNewTokens = 200, Temperature = 0.5,
+                              Lr = 2e-4, RewardMode = "binary", Seed = 2, Threads = 1, TensorBoard = false, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
                   log)
               |> ignore
               let rewards = MetricsLog.Read(Path.Combine(rout, "metrics.jsonl")) |> Seq.filter (fun r -> r.ContainsKey "reward_mean") |> Seq.map (fun r -> r["reward_mean"]) |> Seq.toArray
