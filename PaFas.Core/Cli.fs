@@ -236,7 +236,7 @@ type PipelineArgs =
 
 /// `pafas bench`: throughput of the synthetic world, augmentation and the model.
 type BenchArgs =
-    { /// "synth" | "augment" | "model" | "all".
+    { /// "synth" | "augment" | "model" | "memory" | "all".
       What: string
       /// Folder for bench.json / bench.md.
       Out: string
@@ -430,7 +430,7 @@ module CliDefaults =
     let Losses = [ "grpo"; "bnpo"; "dr_grpo"; "dapo" ]
     let ExportFormats = [ "weights"; "torchscript"; "onnx" ]
     let PipelinePresets = [ "demo"; "paper" ]
-    let BenchTargets = [ "synth"; "augment"; "model"; "all" ]
+    let BenchTargets = [ "synth"; "augment"; "model"; "memory"; "all" ]
 
 /// The Argu templates: internal, nothing of them reaches the host.
 module internal CliGrammar =
@@ -732,7 +732,7 @@ module internal CliGrammar =
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
-                | What _ -> "synth | augment | model | all" + d CliDefaults.BenchWhat
+                | What _ -> "synth | augment | model | memory | all" + d CliDefaults.BenchWhat
                 | Out _ -> "output folder" + d CliDefaults.BenchOut
                 | Repeat _ -> "repetitions per measurement" + d CliDefaults.BenchRepeat
 

@@ -101,12 +101,12 @@ let tests =
             fas.MaxNewTokens <- 16
             let images = samples |> Array.map (fun s -> FaceImages(s.Rgb, s.Depth, s.Ir))
             let sequential = images |> Array.map fas.Predict
-            let parallel = Array.zeroCreate images.Length
-            Parallel.For(0, 8, ParallelOptions(MaxDegreeOfParallelism = 8), fun i -> parallel[i] <- fas.Predict images[i]) |> ignore
+            let concurrent = Array.zeroCreate images.Length
+            Parallel.For(0, 8, ParallelOptions(MaxDegreeOfParallelism = 8), fun i -> concurrent[i] <- fas.Predict images[i]) |> ignore
             for i in 0 .. 7 do
-                Expect.equal parallel[i].Completion sequential[i].Completion "same completion"
-                Expect.floatClose Accuracy.high parallel[i].LiveScore sequential[i].LiveScore "same live score"
-                Expect.isTrue (parallel[i].LiveScore >= 0.0 && parallel[i].LiveScore <= 1.0) "score in [0, 1]"
+                Expect.equal concurrent[i].Completion sequential[i].Completion "same completion"
+                Expect.floatClose Accuracy.high concurrent[i].LiveScore sequential[i].LiveScore "same live score"
+                Expect.isTrue (concurrent[i].LiveScore >= 0.0 && concurrent[i].LiveScore <= 1.0) "score in [0, 1]"
         }
 
         test "FaceAntiSpoofer: a face without any image is rejected; a missing file is named" {

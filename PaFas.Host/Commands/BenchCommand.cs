@@ -20,7 +20,7 @@ public static class BenchCommand
 {
     public static int Run(BenchArgs a, ILogger log)
     {
-        var what = a.What == "all" ? new[] { "synth", "augment", "model" } : new[] { a.What };
+        var what = a.What == "all" ? new[] { "synth", "augment", "model", "memory" } : new[] { a.What };
         var results = new List<Dictionary<string, object>>();
         var tmp = Path.Combine(Path.GetTempPath(), "pafas-bench-" + Environment.ProcessId);
         try
@@ -47,8 +47,11 @@ public static class BenchCommand
                     case "model":
                         foreach (var preset in new[] { "tiny", "small" }) results.AddRange(ModelBench(preset, world.ManifestPath, a, log));
                         break;
+                    case "memory":
+                        results.Add(MemoryBench(world.ManifestPath, a, log));
+                        break;
                     default:
-                        throw new ArgumentException($"--what must be synth, augment, model or all, got '{w}'");
+                        throw new ArgumentException($"--what must be synth, augment, model, memory or all, got '{w}'");
                 }
         }
         finally
@@ -69,6 +72,50 @@ public static class BenchCommand
         var xs = Enumerable.Range(0, Math.Max(1, repeat)).Select(r => once(r)).OrderBy(x => x).ToArray();
         log.LogInformation("bench {Name}: median {Median:F1} (runs: {Runs})", name, xs[xs.Length / 2], string.Join(", ", xs.Select(x => x.ToString("F1"))));
         return new Dictionary<string, object> { ["name"] = name, ["median"] = xs[xs.Length / 2], ["min"] = xs[0], ["max"] = xs[^1], ["runs"] = xs };
+    }
+
+    /// <summary>Resident memory over 500 SFT steps of the tiny preset (batch 8): RSS after step 100 and after step
+    /// 500, and the growth between them in MiB (flat memory = dispose scopes release every step's tensors).</summary>
+    private static Dictionary<string, object> MemoryBench(string manifest, BenchArgs a, ILogger log)
+    {
+        var g = GrammarStore.Default;
+        var cfg = ModelConfig.Preset("tiny");
+        var tok = Tokenizer.Build(g);
+        var dev = TorchRuntime.ResolveDevice(a.Common.Device);
+        var faces = ImageLoader.LoadBatch(Manifest.Load(manifest).Take(8).ToList(), cfg.ImageSize);
+        var path = string.Join(" ", Enumerable.Repeat("In the depth map the face region is flat with no facial relief. This points to Spoof Face.", 6));
+        var completion = tok.Encode(GrammarModule.renderText(path, Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { "Real Face" })));
+        var seqs = faces.Select(f => Prompt.Encode(tok, f).Concat(completion).Append(tok.Eos).ToArray()).ToList();
+        using var model = new PaFasModel(cfg, tok.VocabSize, a.Common.Seed);
+        model.to(dev);
+        var opt = optim.AdamW(model.parameters(), 1e-4);
+        var rss = new List<double>();
+        var proc = Process.GetCurrentProcess();
+        for (int step = 1; step <= 500; step++)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                using var vb = VisionBatch.From(faces, dev);
+                var (tokens, att) = Sequences.PadRight(seqs, tok.Pad, dev);
+                opt.zero_grad();
+                var logits = model.Logits(vb, tokens, att);
+                var loss = nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[^1]), tokens[.., 1..].reshape(-1));
+                loss.backward();
+                opt.step();
+            }
+            if (step % 50 == 0)
+            {
+                proc.Refresh();
+                rss.Add(proc.WorkingSet64 / 1048576.0);
+            }
+        }
+        double at100 = rss[1], at500 = rss[^1];
+        log.LogInformation("bench memory: RSS every 50 steps (MiB): {Rss}", string.Join(", ", rss.Select(x => x.ToString("F0"))));
+        return new Dictionary<string, object>
+        {
+            ["name"] = $"memory: RSS growth from SFT step 100 to 500, MiB (tiny, batch 8; RSS {at100:F0} -> {at500:F0} MiB)",
+            ["median"] = at500 - at100, ["min"] = at500 - at100, ["max"] = at500 - at100, ["runs"] = rss.ToArray(),
+        };
     }
 
     /// <summary>Training-step and generation throughput of one preset on chain-length sequences (batch 16).</summary>

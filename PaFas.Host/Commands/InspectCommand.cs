@@ -5,7 +5,7 @@ using PaFas.Host.Data;
 namespace PaFas.Host.Commands;
 
 /// <summary><c>pafas inspect</c>: what a manifest holds (counts by domain, class, attack and modality), with file
-/// checks and a report of skipped lines.</summary>
+/// checks and a report of skipped lines. Exit code 1 when any line is bad (with --skip-bad: after listing them all).</summary>
 public static class InspectCommand
 {
     public static int Run(InspectArgs a, ILogger log)
@@ -30,6 +30,8 @@ public static class InspectCommand
             Console.WriteLine($"\nskipped {load.Skipped.Count} lines:");
             foreach (var k in load.Skipped.Take(50)) Console.WriteLine("  " + k);
             if (load.Skipped.Count > 50) Console.WriteLine($"  ... and {load.Skipped.Count - 50} more");
+            log.LogError("inspect: {N} bad lines in {Data}", load.Skipped.Count, a.Data);
+            return 1;
         }
         return 0;
     }
