@@ -109,6 +109,21 @@ let tests =
                 Expect.isTrue (concurrent[i].LiveScore >= 0.0 && concurrent[i].LiveScore <= 1.0) "score in [0, 1]"
         }
 
+        test "FaceAntiSpoofer: 1,000 predictions from 8 threads equal the sequential ones" {
+            let f = fixture.Force()
+            let samples = Manifest.Load(f.Manifest, ManifestOptions()) |> Seq.toArray
+            use fas = FaceAntiSpoofer.Load(f.Checkpoint)
+            fas.MaxNewTokens <- 6
+            let images = samples |> Array.map (fun s -> FaceImages(s.Rgb, s.Depth, s.Ir))
+            let expected = images |> Array.map fas.Predict
+            let got = Array.zeroCreate 1000
+            Parallel.For(0, 1000, ParallelOptions(MaxDegreeOfParallelism = 8), fun i -> got[i] <- fas.Predict images[i % images.Length]) |> ignore
+            for i in 0 .. 999 do
+                let e = expected[i % images.Length]
+                Expect.equal got[i].Completion e.Completion "same completion"
+                Expect.equal got[i].LiveScore e.LiveScore "same live score, bit for bit"
+        }
+
         test "FaceAntiSpoofer: a face without any image is rejected; a missing file is named" {
             let f = fixture.Force()
             use fas = FaceAntiSpoofer.Load(f.Checkpoint)

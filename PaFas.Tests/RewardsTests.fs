@@ -74,10 +74,51 @@ let private nearValid: FsCheck.Gen<string * Label> =
         return e2 (e1 (Grammar.render g (trueChain Modality.all label))), truth
     }
 
+/// 100,000 seeded fuzz inputs: random character soup (tags, quotes, brackets, unicode, control characters) and
+/// mutations (insert, delete, duplicate, swap, truncate) of rendered chains. Returns the inputs that break a bound
+/// or throw.
+let private fuzz (n: int) (seed: int) =
+    let rng = System.Random seed
+    let alphabet =
+        [| "<think>"; "</think>"; "<answer>"; "</answer>"; "['"; "']"; "'"; "\""; ","; "["; "]"; " "; "\n"; "\t"; "."
+           "Real Face"; "Spoof Face"; "This points to"; "However,"; "so I rule out"; "\u0000"; "\u00e9"; "\U0001F600"; "<"; ">"
+           "real face"; "SPOOF FACE"; "Flat Print Attack"; "In the depth map the face region is flat with no facial relief." |]
+    let valid =
+        leaves
+        |> Array.map (fun l -> Grammar.render g (trueChain [ Modality.Rgb; Modality.Depth; Modality.Ir ] l))
+    let mutate (t: string) =
+        let mutable t = t
+        for _ in 1 .. 1 + rng.Next 4 do
+            let i = if t.Length = 0 then 0 else rng.Next t.Length
+            t <-
+                match rng.Next 5 with
+                | 0 -> t.Insert(i, alphabet[rng.Next alphabet.Length])
+                | 1 when t.Length > 0 -> t.Remove(i, min (1 + rng.Next 8) (t.Length - i))
+                | 2 when t.Length > 0 -> t.Insert(i, t.Substring(i, min (1 + rng.Next 20) (t.Length - i)))
+                | 3 when t.Length > 1 -> t.Substring(0, i)
+                | _ -> t.Replace("'", "\"")
+        t
+    let failures = ResizeArray<string>()
+    for k in 1 .. n do
+        let text =
+            if k % 2 = 0 then mutate valid[rng.Next valid.Length]
+            else System.String.Concat(Array.init (rng.Next 40) (fun _ -> alphabet[rng.Next alphabet.Length]))
+        let truth = leaves[rng.Next leaves.Length]
+        let ok =
+            try
+                checkBounded truth text
+            with _ -> false
+        if not ok && failures.Count < 5 then failures.Add text
+    failures
+
 let tests =
     testList
         "Rewards"
-        [ Gen.prop "rewards are bounded and consistent on arbitrary strings" (fun (s: string) (i: int) ->
+        [ test "fuzz: parser and rewards on 100,000 random and mutated strings: no exception, bounded, consistent" {
+              let failures = fuzz 100_000 20261202
+              Expect.isEmpty failures (sprintf "inputs that broke a bound or threw: %A" (List.ofSeq failures))
+          }
+          Gen.prop "rewards are bounded and consistent on arbitrary strings" (fun (s: string) (i: int) ->
               checkBounded leaves[abs (i % leaves.Length)] s)
 
           testCase "null and empty texts get zero" (fun () ->

@@ -29,7 +29,9 @@ public static class PipelineCommand
         Console.WriteLine();
         Console.WriteLine($"summary: {r.Report}");
         Console.WriteLine($"report:  {Path.Combine(r.OutDir, "eval", "report.md")}");
-        Console.WriteLine($"model:   {Path.Combine(r.OutDir, "grpo")}  (pafas predict --model {Path.Combine(r.OutDir, "grpo")} --rgb ... --depth ... --ir ...)");
+        var model = Path.Combine(r.OutDir, "grpo", "best");
+        if (!Directory.Exists(model)) model = Path.Combine(r.OutDir, "grpo");
+        Console.WriteLine($"model:   {model}  (the evaluated checkpoint; pafas predict --model {model} --rgb ... --depth ... --ir ...)");
         return 0;
     }
 }

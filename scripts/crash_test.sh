@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Crash safety of training: SIGKILL `pafas sft` at random moments, resume with --resume until it finishes, and
+# compare the final weights with an uninterrupted run of the same seed and thread count.
+# Usage: scripts/crash_test.sh [kills=4] [steps=60] [save_every=10]
+# Prints one line per kill, then PASS (identical final weights, at most one checkpoint interval lost per kill) or FAIL.
+set -euo pipefail
+KILLS=${1:-4}
+STEPS=${2:-60}
+SAVE=${3:-10}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DLL="$ROOT/PaFas.Host/bin/Release/net10.0/PaFas.Host.dll"
+[ -f "$DLL" ] || dotnet build "$ROOT/PaFas.Host" -c Release -v q > /dev/null
+pafas() { dotnet "$DLL" --threads 1 --seed 7 "$@"; }
+W=$(mktemp -d /tmp/pafas-crash-XXXXXX)
+trap 'rm -rf "$W"' EXIT
+pafas synth --out "$W/world" --per-domain 12 --domains C,P > /dev/null 2>&1
+pafas augment --data "$W/world/manifest.jsonl" --out "$W/chains.jsonl" --paths 3 > /dev/null 2>&1
+SFT=(sft --chains "$W/chains.jsonl" --preset tiny --steps "$STEPS" --batch 8 --save-every "$SAVE" --eval-every 0 --log-every 5)
+
+echo "uninterrupted run ($STEPS steps, checkpoint every $SAVE)"
+pafas "${SFT[@]}" --out "$W/straight" > /dev/null 2>&1
+want=$(sha256sum "$W/straight/final/model.bin" | cut -d' ' -f1)
+
+step_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['step'])" "$1/last/trainer_state.json" 2>/dev/null || echo 0; }
+last_logged() { [ -f "$1/metrics.jsonl" ] && tail -n 1 "$1/metrics.jsonl" | python3 -c "import json,sys; print(json.loads(sys.stdin.read() or '{}').get('step',0))" 2>/dev/null || echo 0; }
+
+RUN="$W/crashed"
+first=1
+for k in $(seq 1 "$KILLS"); do
+  args=("${SFT[@]}" --out "$RUN")
+  [ $first -eq 1 ] || args+=(--resume)
+  pafas "${args[@]}" > "$W/log$k" 2>&1 &
+  pid=$!
+  delay=$(python3 -c "import random; print(round(random.uniform(2.0, 6.0), 2))")
+  sleep "$delay"
+  if kill -0 $pid 2>/dev/null; then
+    seen=$(last_logged "$RUN")
+    kill -9 $pid; wait $pid 2>/dev/null || true
+    saved=$(step_of "$RUN")
+    echo "kill $k: SIGKILL after ${delay}s at about step $seen; last/ holds step $saved (lost $((seen > saved ? seen - saved : 0)) steps)"
+    if [ "$seen" -gt 0 ] && [ $((seen - saved)) -gt "$SAVE" ]; then echo "FAIL: more than one checkpoint interval lost"; exit 1; fi
+  else
+    wait $pid || true
+    echo "kill $k: the run had already finished"
+  fi
+  [ -d "$RUN/last" ] && first=0
+done
+pafas "${SFT[@]}" --out "$RUN" $([ $first -eq 0 ] && echo --resume) > "$W/log-final" 2>&1
+got=$(sha256sum "$RUN/final/model.bin" | cut -d' ' -f1)
+if [ "$got" = "$want" ]; then echo "PASS: final weights identical to the uninterrupted run ($want)"; else echo "FAIL: final weights differ ($got vs $want)"; exit 1; fi
