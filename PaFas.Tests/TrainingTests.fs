@@ -232,6 +232,18 @@ let private runFolderTests =
               let rf2 = RunFolder.Open(d, false, true, log)
               Expect.isFalse (File.Exists rf2.ConfigPath) "config deleted by --force"
           }
+          test "a run folder in which another live process trains is refused; the lock of a dead process is taken over" {
+              let d = tempDir "lock"
+              let lockPath = Path.Combine(d, RunFolder.LockFile)
+              File.WriteAllText(lockPath, "1") // pid 1 is always alive
+              let msg = Expect.throwsC (fun () -> RunFolder.Open(d, false, false, log) |> ignore) (fun e -> e.Message)
+              Expect.stringContains msg "pid 1" "names the other process"
+              use p = System.Diagnostics.Process.Start("true")
+              p.WaitForExit()
+              File.WriteAllText(lockPath, string p.Id) // a process that has exited
+              RunFolder.Open(d, false, false, log) |> ignore
+              Expect.equal (File.ReadAllText(lockPath).Trim()) (string Environment.ProcessId) "lock taken over"
+          }
           test "checkpoint swap: a crash between the renames is repaired on open" {
               let d = tempDir "swap"
               let rf = RunFolder.Open(d, false, false, log)

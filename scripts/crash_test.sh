@@ -12,7 +12,7 @@ DLL="$ROOT/PaFas.Host/bin/Release/net10.0/PaFas.Host.dll"
 [ -f "$DLL" ] || dotnet build "$ROOT/PaFas.Host" -c Release -v q > /dev/null
 pafas() { dotnet "$DLL" --threads 1 --seed 7 "$@"; }
 W=$(mktemp -d /tmp/pafas-crash-XXXXXX)
-trap 'rm -rf "$W"' EXIT
+trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$W"' EXIT
 pafas synth --out "$W/world" --per-domain 12 --domains C,P > /dev/null 2>&1
 pafas augment --data "$W/world/manifest.jsonl" --out "$W/chains.jsonl" --paths 3 > /dev/null 2>&1
 SFT=(sft --chains "$W/chains.jsonl" --preset tiny --steps "$STEPS" --batch 8 --save-every "$SAVE" --eval-every 0 --log-every 5)
@@ -29,9 +29,10 @@ first=1
 for k in $(seq 1 "$KILLS"); do
   args=("${SFT[@]}" --out "$RUN")
   [ $first -eq 1 ] || args+=(--resume)
-  pafas "${args[@]}" > "$W/log$k" 2>&1 &
+  # started directly (not through the shell function) so that $! is the training process itself
+  dotnet "$DLL" --threads 1 --seed 7 "${args[@]}" > "$W/log$k" 2>&1 &
   pid=$!
-  delay=$(python3 -c "import random; print(round(random.uniform(2.0, 6.0), 2))")
+  delay=$(python3 -c "import random; print(round(random.uniform(2.5, 5.0), 2))")
   sleep "$delay"
   if kill -0 $pid 2>/dev/null; then
     seen=$(last_logged "$RUN")
@@ -46,5 +47,6 @@ for k in $(seq 1 "$KILLS"); do
   [ -d "$RUN/last" ] && first=0
 done
 pafas "${SFT[@]}" --out "$RUN" $([ $first -eq 0 ] && echo --resume) > "$W/log-final" 2>&1
+if grep -l "error" "$W"/log* > /dev/null 2>&1; then echo "FAIL: a run reported an error:"; grep -h "error" "$W"/log* | head -3; exit 1; fi
 got=$(sha256sum "$RUN/final/model.bin" | cut -d' ' -f1)
 if [ "$got" = "$want" ]; then echo "PASS: final weights identical to the uninterrupted run ($want)"; else echo "FAIL: final weights differ ($got vs $want)"; exit 1; fi

@@ -60,6 +60,7 @@ public sealed class RunFolder
     {
         var full = Path.GetFullPath(dir);
         Directory.CreateDirectory(full);
+        ClaimLock(full);
         RecoverInterruptedSwaps(full, log);
         bool hasRun = RunEntries.Take(5).Any(e => File.Exists(Path.Combine(full, e)) || Directory.Exists(Path.Combine(full, e)));
         if (force)
@@ -177,6 +178,30 @@ public sealed class RunFolder
         Directory.Move(tmp, target);
         if (Directory.Exists(old)) Directory.Delete(old, true);
         return target;
+    }
+
+    /// <summary>Name of the file that records which process is training in the folder.</summary>
+    public const string LockFile = ".lock";
+
+    /// <summary>Refuses a folder in which another live process is training (two writers would corrupt each other's
+    /// checkpoint swaps); a lock left by a dead process (a crash, SIGKILL) is taken over.</summary>
+    private static void ClaimLock(string dir)
+    {
+        var path = Path.Combine(dir, LockFile);
+        if (File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out int pid) && pid != Environment.ProcessId && IsAlive(pid))
+            throw new IOException($"{dir}: another process (pid {pid}) is training in this run folder; wait for it or stop it (the lock of a process that died is taken over)");
+        AtomicFile.WriteAllText(path, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>A crash between the two renames of <see cref="SaveCheckpoint"/> leaves .old-NAME without NAME:
