@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.FSharp.Collections;
@@ -184,7 +185,8 @@ public static class TrainingDataExport
         var file = OutFile(@out, format, kind);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
         var sb = new StringBuilder();
-        foreach (var it in items) sb.Append(Line(format, kind, it).ToJsonString()).Append('\n');
+        var plain = new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        foreach (var it in items) sb.Append(Line(format, kind, it).ToJsonString(plain)).Append('\n');
         AtomicFile.WriteAllText(file, sb.ToString());
         string? info = null;
         if (format == "sharegpt")
