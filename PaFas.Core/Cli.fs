@@ -198,9 +198,12 @@ type MetricsArgs =
       Out: string
       Common: CommonArgs }
 
-/// `pafas score`: live scores only (no chains printed) for every sample of a manifest.
+/// `pafas score`: live scores only (no chains printed) for every sample of a manifest; with --completions,
+/// the rewards and FAS metrics of completions written by any model (no model needed).
 type ScoreArgs =
-    { Model: string
+    { /// "" when --completions is given without --model.
+      Model: string
+      /// "" when --completions is given without --data (rewards then need a truth label on each completion line).
       Data: string
       Root: string
       /// Output JSONL (id, score, label, attack, domain): readable by `pafas metrics`.
@@ -209,14 +212,26 @@ type ScoreArgs =
       Domains: string list
       Batch: int
       MaxNew: int
+      /// JSONL of completions (id + text per line) to score instead of running a model; "" = none.
+      Completions: string
+      /// Classification reward of --completions: "exact" | "binary" | "hierarchical".
+      RewardMode: string
       Common: CommonArgs }
 
-/// `pafas export`: a trained model in another format.
+/// `pafas export`: training data for other trainers (trl | llava | sharegpt | vlm-r1) or the model's weights
+/// (safetensors).
 type ExportArgs =
-    { Model: string
+    { /// Run or checkpoint folder (safetensors only).
+      Model: string
+      /// Output folder (safetensors) or JSONL file (a folder gets <format>-<kind>.jsonl).
       Out: string
-      /// "weights" | "torchscript" | "onnx".
+      /// "safetensors" | "trl" | "llava" | "sharegpt" | "vlm-r1".
       Format: string
+      /// "sft" (chains of pafas augment) | "grpo" (manifest prompts with the ground truth) for the data formats.
+      Kind: string
+      /// Chains JSONL (sft) or manifest (grpo).
+      Data: string
+      Root: string
       Common: CommonArgs }
 
 /// `pafas pipeline`: synth -> annotate -> augment -> SFT -> GRPO -> eval on the held-out domain -> report.
@@ -409,7 +424,11 @@ module CliDefaults =
     let Threshold = -1.0
 
     [<Literal>]
-    let ExportFormat = "weights"
+    let ExportFormat = "safetensors"
+    [<Literal>]
+    let ExportKind = "sft"
+    [<Literal>]
+    let CompletionScoresOut = "runs/completion-scores"
     [<Literal>]
     let PipelinePreset = "demo"
     [<Literal>]
@@ -428,7 +447,8 @@ module CliDefaults =
     let RewardModes = [ "exact"; "binary"; "hierarchical" ]
     let Scales = [ "group"; "batch"; "none" ]
     let Losses = [ "grpo"; "bnpo"; "dr_grpo"; "dapo" ]
-    let ExportFormats = [ "weights"; "torchscript"; "onnx" ]
+    let ExportFormats = [ "safetensors"; "trl"; "llava"; "sharegpt"; "vlm-r1" ]
+    let ExportKinds = [ "sft"; "grpo" ]
     let PipelinePresets = [ "demo"; "paper" ]
     let BenchTargets = [ "synth"; "augment"; "model"; "memory"; "all" ]
 
@@ -683,13 +703,17 @@ module internal CliGrammar =
         | Domains of csv: string
         | Batch of int
         | Max_New of tokens: int
+        | Completions of file: string
+        | Reward_Mode of mode: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
-                | Model _ -> "run or checkpoint folder" + d CliDefaults.Model
-                | Data _ -> "manifest" + d CliDefaults.Manifest
+                | Model _ -> "run or checkpoint folder" + d CliDefaults.Model + " (not needed with --completions)"
+                | Data _ -> "manifest" + d CliDefaults.Manifest + " (optional with --completions: the truth labels)"
                 | Root _ -> "folder that relative image paths are resolved against"
-                | Out _ -> "scores JSONL (readable by pafas metrics)" + d CliDefaults.ScoresOut
+                | Out _ -> "scores JSONL (readable by pafas metrics)" + d CliDefaults.ScoresOut + "; with --completions the report folder" + d CliDefaults.CompletionScoresOut
+                | Completions _ -> "JSONL of any model's completions (id/sample_id + text/completion/response): rewards, format failures, FAS metrics"
+                | Reward_Mode _ -> "classification reward of --completions: exact | binary | hierarchical" + d CliDefaults.RewardMode
                 | Drop _ -> "modalities to treat as missing: none | depth | ir | depth,ir" + d CliDefaults.Drop
                 | Domains _ -> "comma-separated domains to keep (default: all)"
                 | Batch _ -> "faces per forward pass" + d CliDefaults.EvalBatch
@@ -697,14 +721,20 @@ module internal CliGrammar =
 
     type ExportArg =
         | Model of run: string
-        | Out of dir: string
+        | Out of path: string
         | Format of name: string
+        | Kind of name: string
+        | Data of file: string
+        | Root of dir: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
-                | Model _ -> "run or checkpoint folder" + d CliDefaults.Model
-                | Out _ -> "output folder" + d CliDefaults.ExportOut
-                | Format _ -> "weights | torchscript | onnx" + d CliDefaults.ExportFormat
+                | Model _ -> "run or checkpoint folder (--format safetensors)" + d CliDefaults.Model
+                | Out _ -> "output folder (safetensors) or JSONL file (data formats)" + d CliDefaults.ExportOut
+                | Format _ -> "safetensors | trl | llava | sharegpt | vlm-r1" + d CliDefaults.ExportFormat
+                | Kind _ -> "data formats: sft (chains) | grpo (prompts + ground truth)" + d CliDefaults.ExportKind
+                | Data _ -> "chains JSONL of pafas augment (sft)" + d CliDefaults.Chains + " or manifest (grpo)" + d CliDefaults.Manifest
+                | Root _ -> "folder that relative image paths are resolved against"
 
     type PipelineArg =
         | Preset of name: string
@@ -773,7 +803,7 @@ module internal CliGrammar =
                 | Predict _ -> "verdict, taxonomy path, live score and reasoning for faces"
                 | Metrics _ -> "FAS metrics from any system's scores (JSONL or CSV)"
                 | Score _ -> "live scores of a manifest's samples (JSONL for pafas metrics)"
-                | Export _ -> "export a trained model (weights | torchscript | onnx)"
+                | Export _ -> "export training data for TRL/LLaVA/LLaMA-Factory/VLM-R1 or the model as safetensors"
                 | Pipeline _ -> "the whole job: synth, annotate, augment, SFT, GRPO, eval on the held-out domain"
                 | Bench _ -> "throughput of synth, augment and the model"
 
@@ -1087,21 +1117,39 @@ module Cli =
 
     let private score c (pr: ParseResults<ScoreArg>) : ScoreArgs =
         let r = newestFirst pr
-        { Model = get r (function ScoreArg.Model v -> Some v | _ -> None) CliDefaults.Model |> path "model"
-          Data = get r (function ScoreArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+        let completions = (get r (function ScoreArg.Completions v -> Some v | _ -> None) "").Trim()
+        let byModel = completions = ""
+        { Model = get r (function ScoreArg.Model v -> Some v | _ -> None) (if byModel then CliDefaults.Model else "") |> (if byModel then path "model" else id)
+          Data = get r (function ScoreArg.Data v -> Some v | _ -> None) (if byModel then CliDefaults.Manifest else "") |> (if byModel then path "data" else id)
           Root = get r (function ScoreArg.Root v -> Some v | _ -> None) ""
-          Out = get r (function ScoreArg.Out v -> Some v | _ -> None) CliDefaults.ScoresOut |> path "out"
+          Out = get r (function ScoreArg.Out v -> Some v | _ -> None) (if byModel then CliDefaults.ScoresOut else CliDefaults.CompletionScoresOut) |> path "out"
           Drop = get r (function ScoreArg.Drop v -> Some v | _ -> None) CliDefaults.Drop |> drop "drop"
           Domains = tryGet r (function ScoreArg.Domains v -> Some v | _ -> None) |> domainsOr "domains"
           Batch = get r (function ScoreArg.Batch v -> Some v | _ -> None) CliDefaults.EvalBatch |> atLeast 1 "batch"
           MaxNew = get r (function ScoreArg.Max_New v -> Some v | _ -> None) CliDefaults.MaxNew |> atLeast 1 "max-new"
+          Completions = completions
+          RewardMode =
+            get r (function ScoreArg.Reward_Mode v -> Some v | _ -> None) CliDefaults.RewardMode |> oneOf "reward-mode" CliDefaults.RewardModes
           Common = c }
 
     let private export c (pr: ParseResults<ExportArg>) : ExportArgs =
         let r = newestFirst pr
+        let format =
+            match tryGet r (function ExportArg.Format v -> Some v | _ -> None) with
+            | Some v when List.contains (v.Trim().ToLowerInvariant()) [ "weights"; "torchscript"; "onnx" ] ->
+                invalid "--format %s is not supported: use safetensors (weights + config.json + tokenizer.json, loadable from PyTorch)" (v.Trim())
+            | Some v -> oneOf "format" CliDefaults.ExportFormats v
+            | None -> CliDefaults.ExportFormat
+        let kind = get r (function ExportArg.Kind v -> Some v | _ -> None) CliDefaults.ExportKind |> oneOf "kind" CliDefaults.ExportKinds
+        let weights = format = "safetensors"
         { Model = get r (function ExportArg.Model v -> Some v | _ -> None) CliDefaults.Model |> path "model"
           Out = get r (function ExportArg.Out v -> Some v | _ -> None) CliDefaults.ExportOut |> path "out"
-          Format = get r (function ExportArg.Format v -> Some v | _ -> None) CliDefaults.ExportFormat |> oneOf "format" CliDefaults.ExportFormats
+          Format = format
+          Kind = kind
+          Data =
+            get r (function ExportArg.Data v -> Some v | _ -> None) (if weights then "" elif kind = "sft" then CliDefaults.Chains else CliDefaults.Manifest)
+            |> (if weights then id else path "data")
+          Root = get r (function ExportArg.Root v -> Some v | _ -> None) ""
           Common = c }
 
     let private pipeline c (pr: ParseResults<PipelineArg>) : PipelineArgs =

@@ -97,9 +97,15 @@ let private full: (string list * Command) list =
         "--batch"; "2"; "--max-new"; "8" ],
       Command.Score
           { Model = "m"; Data = "d"; Root = "r"; Out = "s.jsonl"; Drop = "depth"; Domains = [ "S" ]; Batch = 2; MaxNew = 8
-            Common = c2 }
-      [ "export"; "--model"; "m"; "--out"; "o"; "--format"; "onnx" ],
-      Command.Export { Model = "m"; Out = "o"; Format = "onnx"; Common = c2 }
+            Completions = ""; RewardMode = CliDefaults.RewardMode; Common = c2 }
+      [ "score"; "--completions"; "c.jsonl"; "--reward-mode"; "binary" ],
+      Command.Score
+          { Model = ""; Data = ""; Root = ""; Out = CliDefaults.CompletionScoresOut; Drop = CliDefaults.Drop; Domains = []
+            Batch = CliDefaults.EvalBatch; MaxNew = CliDefaults.MaxNew; Completions = "c.jsonl"; RewardMode = "binary"; Common = c2 }
+      [ "export"; "--model"; "m"; "--out"; "o" ],
+      Command.Export { Model = "m"; Out = "o"; Format = "safetensors"; Kind = "sft"; Data = ""; Root = ""; Common = c2 }
+      [ "export"; "--format"; "vlm-r1"; "--kind"; "grpo"; "--data"; "m.jsonl"; "--root"; "r"; "--out"; "x.jsonl" ],
+      Command.Export { Model = CliDefaults.Model; Out = "x.jsonl"; Format = "vlm-r1"; Kind = "grpo"; Data = "m.jsonl"; Root = "r"; Common = c2 }
       [ "pipeline"; "--preset"; "paper"; "--out"; "o"; "--holdout"; "C"; "--sft-steps"; "5"; "--grpo-steps"; "6"
         "--per-domain"; "7"; "--model"; "tiny" ],
       Command.Pipeline
@@ -271,6 +277,9 @@ let tests =
               rejects [ "grpo"; "--loss"; "ppo" ] "--loss"
               rejects [ "grpo"; "--scale"; "x" ] "--scale"
               rejects [ "grpo"; "--reward-mode"; "x" ] "--reward-mode"
+              rejects [ "score"; "--completions"; "c.jsonl"; "--reward-mode"; "x" ] "--reward-mode"
+              rejects [ "export"; "--format"; "onnx" ] "not supported"
+              rejects [ "export"; "--format"; "trl"; "--kind"; "dpo" ] "--kind"
               rejects [ "grpo"; "--kl"; "-1" ] "--kl"
               rejects [ "eval"; "--drop"; "rgb" ] "--drop"
               rejects [ "eval"; "--drop"; "none,ir" ] "--drop"

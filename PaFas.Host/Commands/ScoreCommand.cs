@@ -3,16 +3,19 @@ using PaFas.Core;
 using PaFas.Host.Data;
 using PaFas.Host.Evaluation;
 using PaFas.Host.Inference;
+using PaFas.Host.Interop;
 using PaFas.Host.Model;
 
 namespace PaFas.Host.Commands;
 
 /// <summary><c>pafas score</c>: live scores of a manifest's samples as a <c>score,label,attack,domain</c> CSV
-/// (the input of <c>pafas metrics</c>).</summary>
+/// (the input of <c>pafas metrics</c>); with <c>--completions</c>, the rewards and FAS metrics of any model's
+/// completions (<see cref="CompletionScorer"/>).</summary>
 public static class ScoreCommand
 {
     public static int Run(ScoreArgs a, ILogger log)
     {
+        if (a.Completions != "") return RunCompletions(a, log);
         var drop = EvalRunner.ParseDrop(a.Drop);
         using var m = LoadedModel.Load(CheckpointFolder.Resolve(a.Model), TorchRuntime.ResolveDevice(a.Common.Device));
         var set = a.Domains.ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -32,6 +35,24 @@ public static class ScoreCommand
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
         ScoreFile.WriteCsv(outFile, rows);
         Console.WriteLine(outFile);
+        return 0;
+    }
+
+    private static int RunCompletions(ScoreArgs a, ILogger log)
+    {
+        var g = GrammarStore.Default;
+        var mode = Rewards.parseMode(a.RewardMode);
+        if (mode.IsError) throw new ArgumentException("--reward-mode: " + mode.ErrorValue);
+        var cfg = new RewardConfig(Rewards.defaultConfig.FormatWeight, Rewards.defaultConfig.ClassWeight, mode.ResultValue);
+        var lines = CompletionScorer.Load(a.Completions, g);
+        var manifest = a.Data == "" ? null : Manifest.Load(a.Data, new ManifestOptions { Root = a.Root, Grammar = g });
+        var report = CompletionScorer.Score(lines, manifest, g, cfg);
+        var ids = (manifest ?? Array.Empty<SampleRecord>()).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        int unmatched = manifest == null ? 0 : lines.Count(l => !ids.Contains(l.Id));
+        if (unmatched > 0) log.LogWarning("score: {N} completion ids are not in {Manifest}", unmatched, a.Data);
+        CompletionScorer.Write(a.Out, report, a.Completions);
+        Console.Write(CompletionScorer.Summary(report));
+        Console.WriteLine($"report: {Path.Combine(a.Out, "report.md")}");
         return 0;
     }
 }
