@@ -41,7 +41,7 @@ let private world =
                            |> Availability.create
                            |> function Ok a -> a | Error e -> failwith e
                        let cues = (if isNull s.Cues then Seq.empty else Seq.ofList (List.ofSeq s.Cues)) |> Seq.choose Cue.tryParse |> Set.ofSeq
-                       for p in Pnrps.sample g cfg (abs (hash s.Id)) { Label = label; Available = avail; Cues = cues } do
+                       for p in Pnrps.sample g cfg (PaFas.Host.Augmentation.Augmenter.SampleSeed(5, s.Id)) { Label = label; Available = avail; Cues = cues } do
                            yield s, { SampleId = s.Id; Think = Grammar.thinkText g p.Steps; Answer = p.Answer; TrueLabel = label } ]
          let byId = chains |> List.map fst |> List.distinctBy (fun s -> s.Id) |> List.map (fun s -> s.Id, s) |> dict
          let shuffled = Shuffle.apply AnswerShuffle 5 (chains |> List.map snd)
@@ -321,13 +321,13 @@ let private sftTests =
               // budget must hold a whole chain (about 60-150 tokens here), else every completion fails the format.
               let rout = Path.Combine(w.Dir, "grpo-reward")
               GrpoTrainer.Run(
-                  GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 24, Prompts = 4, Group = 6, MaxNewTokens = 200, Temperature = 0.5,
+                  GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 40, Prompts = 4, Group = 6, MaxNewTokens = 200, Temperature = 0.5,
                               Lr = 2e-4, RewardMode = "binary", Seed = 2, Threads = 1, TensorBoard = false, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
                   log)
               |> ignore
               let rewards = MetricsLog.Read(Path.Combine(rout, "metrics.jsonl")) |> Seq.filter (fun r -> r.ContainsKey "reward_mean") |> Seq.map (fun r -> r["reward_mean"]) |> Seq.toArray
-              let first, last = Array.average rewards[..7], Array.average rewards[16..]
-              Expect.isGreaterThan last (first + 0.15) (sprintf "mean reward rose: first 8 steps %.3f, last 8 steps %.3f" first last)
+              let first, last = Array.average rewards[..9], Array.average rewards[30..]
+              Expect.isGreaterThan last (first + 0.1) (sprintf "mean reward rose: first 10 steps %.3f, last 10 steps %.3f" first last)
           }
           test "a resumed run ends with the same weights as an uninterrupted one" {
               let w = world.Force()

@@ -22,7 +22,10 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var xf = x.to_type(ScalarType.Float32);
-        var y = xf * torch.rsqrt(xf.pow(2).mean(new long[] { -1 }, keepdim: true) + _eps);
+        // Scalars are created and disposed explicitly here and below: an implicitly converted Scalar can be
+        // finalized by the GC while libtorch still reads it (seen as a libtorch "toFloat" error under load).
+        using var eps = _eps.ToScalar();
+        var y = xf * torch.rsqrt(xf.square().mean(new long[] { -1 }, keepdim: true).add(eps));
         return (y.to_type(x.dtype) * weight).MoveToOuterDisposeScope();
     }
 }
@@ -132,8 +135,9 @@ public static class Rope
     /// <summary>cos and sin [B,1,S,headDim] for int64 positions [B,S].</summary>
     public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, int headDim, double theta)
     {
-        var invFreq = torch.pow(theta, -torch.arange(0, headDim, 2, dtype: ScalarType.Float64, device: positions.device) / headDim)
-            .to_type(ScalarType.Float32);
+        var inv = new float[headDim / 2];
+        for (int i = 0; i < inv.Length; i++) inv[i] = (float)Math.Pow(theta, -2.0 * i / headDim);
+        var invFreq = torch.tensor(inv, device: positions.device);
         var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * invFreq;      // [B,S,hd/2]
         var emb = torch.cat(new[] { freqs, freqs }, -1).unsqueeze(1);                   // [B,1,S,hd]
         return (emb.cos(), emb.sin());
@@ -200,7 +204,8 @@ public sealed class VisionEncoder : nn.Module<VisionBatch, Tensor>
         if (images.Size != _cfg.ImageSize)
             throw new ArgumentException($"images are {images.Size}x{images.Size}, the model expects {_cfg.ImageSize}x{_cfg.ImageSize}");
         int np = _cfg.PatchesPerModality;
-        var slots = torch.arange(np, dtype: ScalarType.Int64, device: images.Device) % _cfg.AbsentTokens;
+        using var absentS = ((long)_cfg.AbsentTokens).ToScalar();
+        var slots = torch.arange(np, dtype: ScalarType.Int64, device: images.Device).remainder(absentS);
         var parts = new Tensor[3];
         for (int m = 0; m < 3; m++)
         {
@@ -360,7 +365,8 @@ public sealed class PaFasModel : nn.Module
             var vis = vision.forward(images).to_type(x.dtype);
             x = torch.cat(new[] { vis, x }, 1);
             keyValidNew = torch.cat(new[] { torch.ones(new long[] { b, vn }, dtype: ScalarType.Bool, device: dev), attention }, 1);
-            var textPos = (vn - 1) + torch.cumsum(attention.to_type(ScalarType.Int64), 1);
+            using var offsetS = ((long)(vn - 1)).ToScalar();
+            var textPos = torch.cumsum(attention.to_type(ScalarType.Int64), 1).add(offsetS);
             positions = torch.cat(new[] { torch.arange(vn, dtype: ScalarType.Int64, device: dev).unsqueeze(0).expand(b, vn), textPos }, 1);
             offset = 0;
         }
