@@ -53,7 +53,7 @@ public static class LiveScore
         var logits = m.Logits(images, ids, att);                                   // [B,T,V]
         var lastIdx = torch.tensor(ctx.Select(c => (long)c.Length - 1).ToArray(), dtype: ScalarType.Int64, device: m.Device);
         var rows = logits.gather(1, lastIdx.view(-1, 1, 1).expand(-1, 1, logits.shape[2])).squeeze(1).to_type(ScalarType.Float32);
-        var diff = rows.select(1, real) - rows.select(1, spoof);
+        var diff = Ops.Sub(rows.select(1, real), rows.select(1, spoof));
         var s = torch.sigmoid(diff).cpu().data<float>().ToArray();
         return s.Select(x => (double)x).ToArray();
     }

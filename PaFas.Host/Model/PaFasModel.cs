@@ -25,7 +25,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         // Scalars are created and disposed explicitly here and below: an implicitly converted Scalar can be
         // finalized by the GC while libtorch still reads it (seen as a libtorch "toFloat" error under load).
         using var eps = _eps.ToScalar();
-        var y = xf * torch.rsqrt(xf.square().mean(new long[] { -1 }, keepdim: true).add(eps));
+        var y = xf * torch.rsqrt(Ops.Add(xf.square().mean(new long[] { -1 }, keepdim: true), eps));
         return (y.to_type(x.dtype) * weight).MoveToOuterDisposeScope();
     }
 }
@@ -124,8 +124,8 @@ public sealed class Block : nn.Module
 
     public Tensor Forward(Tensor x, Tensor? cos, Tensor? sin, Tensor? mask, Tensor? kCache, Tensor? vCache, int offset)
     {
-        var h = x + attn.Forward(attnNorm.forward(x), cos, sin, mask, kCache, vCache, offset);
-        return h + mlp.forward(mlpNorm.forward(h));
+        var h = Ops.Add(x, attn.Forward(attnNorm.forward(x), cos, sin, mask, kCache, vCache, offset));
+        return Ops.Add(h, mlp.forward(mlpNorm.forward(h)));
     }
 }
 
@@ -149,7 +149,7 @@ public static class Rope
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var rotated = torch.cat(new[] { -x2, x1 }, -1);
-        return x * cos.to_type(x.dtype) + rotated * sin.to_type(x.dtype);
+        return Ops.Add(x * cos.to_type(x.dtype), rotated * sin.to_type(x.dtype));
     }
 }
 
@@ -210,10 +210,10 @@ public sealed class VisionEncoder : nn.Module<VisionBatch, Tensor>
         for (int m = 0; m < 3; m++)
         {
             var img = images.Images(m).to_type(stems[m].weight!.dtype);
-            var t = stems[m].forward(img).flatten(2).transpose(1, 2) + pos[m];               // [B,Np,VD]
-            var a = absent[m].index_select(0, slots) + pos[m];                                 // [Np,VD]
+            var t = Ops.Add(stems[m].forward(img).flatten(2).transpose(1, 2), pos[m]);        // [B,Np,VD]
+            var a = Ops.Add(absent[m].index_select(0, slots), pos[m]);                         // [Np,VD]
             var present = images.Present.select(1, m).view(-1, 1, 1);                          // [B,1,1]
-            parts[m] = torch.where(present, t, a.unsqueeze(0).expand_as(t)) + modality[m];
+            parts[m] = Ops.Add(torch.where(present, t, a.unsqueeze(0).expand_as(t)), modality[m]);
         }
         var x = torch.cat(parts, 1);
         foreach (var b in blocks) x = b.Forward(x, null, null, null, null, null, 0);
@@ -366,7 +366,7 @@ public sealed class PaFasModel : nn.Module
             x = torch.cat(new[] { vis, x }, 1);
             keyValidNew = torch.cat(new[] { torch.ones(new long[] { b, vn }, dtype: ScalarType.Bool, device: dev), attention }, 1);
             using var offsetS = ((long)(vn - 1)).ToScalar();
-            var textPos = torch.cumsum(attention.to_type(ScalarType.Int64), 1).add(offsetS);
+            var textPos = Ops.Add(torch.cumsum(attention.to_type(ScalarType.Int64), 1), offsetS);
             positions = torch.cat(new[] { torch.arange(vn, dtype: ScalarType.Int64, device: dev).unsqueeze(0).expand(b, vn), textPos }, 1);
             offset = 0;
         }
@@ -374,7 +374,7 @@ public sealed class PaFasModel : nn.Module
         {
             if (cache!.K[0].shape[0] != b) throw new ArgumentException($"the cache holds {cache.K[0].shape[0]} sequences, got {b}");
             keyValidNew = attention;
-            positions = cache.LastPos!.unsqueeze(1) + torch.cumsum(attention.to_type(ScalarType.Int64), 1);
+            positions = Ops.Add(cache.LastPos!.unsqueeze(1), torch.cumsum(attention.to_type(ScalarType.Int64), 1));
             offset = cache.Length;
         }
         long s = x.shape[1];
@@ -408,5 +408,24 @@ public sealed class PaFasModel : nn.Module
         var text = norm.forward(x.narrow(1, s - t, t));
         var logits = head is null ? F.linear(text, embed.weight!) : head.forward(text);
         return logits.MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Tensor additions with an explicit, never-finalized alpha. TorchSharp's <c>a + b</c> and <c>add(x)</c> pass an implicitly
+/// created Scalar alpha = 1 that the GC may finalize while libtorch still reads it; under concurrent load that
+/// surfaced as a libtorch "toFloat" error in 8-thread prediction.</summary>
+internal static class Ops
+{
+    private static readonly Scalar One = 1.ToScalar();
+
+    public static Tensor Add(Tensor a, Tensor b) => a.add(b, One);
+
+    /// <summary>a + s; TorchSharp's one-argument <c>add(Scalar)</c> also creates an implicit alpha.</summary>
+    public static Tensor Add(Tensor a, Scalar s) => a.add(s, One);
+
+    public static Tensor Sub(Tensor a, Tensor b)
+    {
+        using var nb = b.neg();
+        return a.add(nb, One);
     }
 }
