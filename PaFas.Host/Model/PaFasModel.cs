@@ -25,7 +25,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         // Scalars are created and disposed explicitly here and below: an implicitly converted Scalar can be
         // finalized by the GC while libtorch still reads it (seen as a libtorch "toFloat" error under load).
         using var eps = _eps.ToScalar();
-        var y = xf * torch.rsqrt(Ops.Add(xf.square().mean(new long[] { -1 }, keepdim: true), eps));
+        var y = xf * torch.rsqrt(Ops.Add((xf * xf).mean(new long[] { -1 }, keepdim: true), eps));
         return (y.to_type(x.dtype) * weight).MoveToOuterDisposeScope();
     }
 }
