@@ -13,10 +13,7 @@ open PaFas.Host.Model
 open PaFas.Host.Evaluation
 open PaFas.Host.Inference
 
-let private tempDir (name: string) =
-    let d = Path.Combine(Path.GetTempPath(), sprintf "pafas-eval-%s-%d-%s" name Environment.ProcessId (Guid.NewGuid().ToString("N").Substring(0, 6)))
-    Directory.CreateDirectory d |> ignore
-    d
+let private tempDir = Gen.tempDir "eval"
 
 /// A tiny world (two domains, 32 px) and an untrained tiny checkpoint: enough to exercise every file and API
 /// of evaluation and prediction (the numbers of an untrained model are near chance; only their shape is tested).

@@ -26,6 +26,12 @@ let grammar =
 
 let taxonomy = grammar.Taxonomy
 
+/// A fresh folder under the temp directory, named by test area, test, process and a random suffix.
+let tempDir (area: string) (name: string) =
+    let d = Path.Combine(Path.GetTempPath(), sprintf "pafas-%s-%s-%d-%s" area name System.Environment.ProcessId (System.Guid.NewGuid().ToString("N").Substring(0, 6)))
+    Directory.CreateDirectory d |> ignore
+    d
+
 /// At least 200 generated cases per property.
 let config = { FsCheckConfig.defaultConfig with maxTest = 200 }
 let prop name f = testPropertyWithConfig config name f

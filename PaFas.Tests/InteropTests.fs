@@ -12,10 +12,7 @@ open PaFas.Host.Model
 open PaFas.Host.Augmentation
 open PaFas.Host.Interop
 
-let private tempDir (name: string) =
-    let d = Path.Combine(Path.GetTempPath(), sprintf "pafas-interop-%s-%d-%s" name Environment.ProcessId (Guid.NewGuid().ToString("N").Substring(0, 6)))
-    Directory.CreateDirectory d |> ignore
-    d
+let private tempDir = Gen.tempDir "interop"
 
 let private g = Gen.grammar
 

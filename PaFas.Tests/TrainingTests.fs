@@ -14,10 +14,7 @@ open PaFas.Host.Training
 
 let private log = NullLogger.Instance
 
-let private tempDir (name: string) =
-    let d = Path.Combine(Path.GetTempPath(), sprintf "pafas-train-%s-%d-%s" name Environment.ProcessId (Guid.NewGuid().ToString("N").Substring(0, 6)))
-    Directory.CreateDirectory d |> ignore
-    d
+let private tempDir = Gen.tempDir "train"
 
 /// A tiny synthetic world (2 domains x 12 samples, 32 px) and PNRPS chains with answer shuffle, written the way
 /// `pafas augment` writes them (Augmentation/Augmenter.cs).
