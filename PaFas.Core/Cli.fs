@@ -249,6 +249,20 @@ type PipelineArgs =
       Model: string
       Common: CommonArgs }
 
+/// `pafas split`: a protocol's train / validation / test manifests from one manifest.
+type SplitArgs =
+    { /// Manifest with every domain (e.g. the synthetic world's manifest.jsonl).
+      Data: string
+      /// Folder that relative paths in the manifest are resolved against; "" = the manifest's folder.
+      Root: string
+      /// Protocol name ("p1-W", "p3-PS", "CPS->W"; see Protocols.all).
+      Protocol: string
+      /// Folder for train.jsonl, val.jsonl, test.jsonl and split.json.
+      Out: string
+      /// Fraction of the source samples held out for validation (threshold, best checkpoint), in (0, 1).
+      ValFraction: float
+      Common: CommonArgs }
+
 /// `pafas bench`: throughput of the synthetic world, augmentation and the model.
 type BenchArgs =
     { /// "synth" | "augment" | "model" | "memory" | "all".
@@ -274,6 +288,7 @@ type Command =
     | Score of ScoreArgs
     | Export of ExportArgs
     | Pipeline of PipelineArgs
+    | Split of SplitArgs
     | Bench of BenchArgs
     /// `pafas --version`: the host prints its version.
     | Version
@@ -315,6 +330,10 @@ module CliDefaults =
     let ExportOut = "runs/export"
     [<Literal>]
     let PipelineOut = "runs/pipeline"
+    [<Literal>]
+    let SplitOut = "runs/splits"
+    [<Literal>]
+    let ValFraction = 0.15
     [<Literal>]
     let BenchOut = "runs/bench"
     /// The model that eval / predict / score / export use when --model is not given.
@@ -736,6 +755,21 @@ module internal CliGrammar =
                 | Data _ -> "chains JSONL of pafas augment (sft)" + d CliDefaults.Chains + " or manifest (grpo)" + d CliDefaults.Manifest
                 | Root _ -> "folder that relative image paths are resolved against"
 
+    type SplitArg =
+        | Data of manifest: string
+        | Root of dir: string
+        | [<Mandatory>] Protocol of name: string
+        | Out of dir: string
+        | Val_Fraction of float
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Data _ -> "manifest with every domain" + d CliDefaults.Manifest
+                | Root _ -> "folder that relative image paths are resolved against"
+                | Protocol _ -> "protocol: p1-C|P|S|W, p3-PS|CW, or the arrow form CPS->W (Protocol 2 = Protocol 1 splits + eval --drop)"
+                | Out _ -> "folder for train.jsonl, val.jsonl, test.jsonl, split.json" + d CliDefaults.SplitOut
+                | Val_Fraction _ -> "fraction of the source samples kept for validation" + d CliDefaults.ValFraction
+
     type PipelineArg =
         | Preset of name: string
         | Out of dir: string
@@ -784,6 +818,7 @@ module internal CliGrammar =
         | [<CliPrefix(CliPrefix.None)>] Score of ParseResults<ScoreArg>
         | [<CliPrefix(CliPrefix.None)>] Export of ParseResults<ExportArg>
         | [<CliPrefix(CliPrefix.None)>] Pipeline of ParseResults<PipelineArg>
+        | [<CliPrefix(CliPrefix.None)>] Split of ParseResults<SplitArg>
         | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArg>
         interface IArgParserTemplate with
             member a.Usage =
@@ -805,6 +840,7 @@ module internal CliGrammar =
                 | Score _ -> "live scores of a manifest's samples (JSONL for pafas metrics)"
                 | Export _ -> "export training data for TRL/LLaVA/LLaMA-Factory/VLM-R1 or the model as safetensors"
                 | Pipeline _ -> "the whole job: synth, annotate, augment, SFT, GRPO, eval on the held-out domain"
+                | Split _ -> "a protocol's train / validation / test manifests from one manifest"
                 | Bench _ -> "throughput of synth, augment and the model"
 
 /// Parses `pafas` command lines into Command values.
@@ -819,7 +855,7 @@ module Cli =
     /// Subcommand names in the order of the help text.
     let subcommands =
         [ "synth"; "inspect"; "annotate"; "augment"; "sft"; "grpo"; "eval"; "predict"; "metrics"; "score"
-          "export"; "pipeline"; "bench" ]
+          "export"; "pipeline"; "split"; "bench" ]
 
     let private parser =
         lazy
@@ -847,6 +883,7 @@ module Cli =
         | Command.Score _ -> "score"
         | Command.Export _ -> "export"
         | Command.Pipeline _ -> "pipeline"
+        | Command.Split _ -> "split"
         | Command.Bench _ -> "bench"
         | Command.Version -> "version"
 
@@ -868,6 +905,7 @@ module Cli =
         | Command.Score a -> a.Common
         | Command.Export a -> a.Common
         | Command.Pipeline a -> a.Common
+        | Command.Split a -> a.Common
         | Command.Bench a -> a.Common
         | Command.Version -> defaultCommon
 
@@ -1169,6 +1207,23 @@ module Cli =
             | None -> ""
           Common = c }
 
+    let private split c (pr: ParseResults<SplitArg>) : SplitArgs =
+        let r = newestFirst pr
+        let protocol = (get r (function SplitArg.Protocol v -> Some v | _ -> None) "").Trim()
+        match Protocols.tryFind protocol with
+        | None -> invalid "--protocol: unknown protocol '%s' (known: %s)" protocol (Protocols.all |> List.map (fun p -> p.Name) |> String.concat ", ")
+        | Some p when not p.Drop.IsEmpty ->
+            invalid "--protocol %s drops modalities at test: split with %s and evaluate with --drop or --protocol %s" p.Name (p.Name.Substring(0, 4).Replace("p2", "p1")) p.Name
+        | Some _ -> ()
+        let fraction = get r (function SplitArg.Val_Fraction v -> Some v | _ -> None) CliDefaults.ValFraction
+        if not (fraction > 0.0 && fraction < 1.0) then invalid "--val-fraction must be in (0, 1) (got %g)" fraction
+        { Data = get r (function SplitArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
+          Root = get r (function SplitArg.Root v -> Some v | _ -> None) ""
+          Protocol = protocol
+          Out = get r (function SplitArg.Out v -> Some v | _ -> None) CliDefaults.SplitOut |> path "out"
+          ValFraction = fraction
+          Common = c }
+
     let private bench c (pr: ParseResults<BenchArg>) : BenchArgs =
         let r = newestFirst pr
         { What = get r (function BenchArg.What v -> Some v | _ -> None) CliDefaults.BenchWhat |> oneOf "what" CliDefaults.BenchTargets
@@ -1193,6 +1248,7 @@ module Cli =
             | Some(TopArg.Score r) -> Ok(Command.Score(score c r))
             | Some(TopArg.Export r) -> Ok(Command.Export(export c r))
             | Some(TopArg.Pipeline r) -> Ok(Command.Pipeline(pipeline c r))
+            | Some(TopArg.Split r) -> Ok(Command.Split(split c r))
             | Some(TopArg.Bench r) -> Ok(Command.Bench(bench c r))
             | _ ->
                 Error

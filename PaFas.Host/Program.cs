@@ -93,6 +93,7 @@ public static class Program
         Command.Eval c => EvalCommand.Run(c.Item, log),
         Command.Predict c => PredictCommand.Run(c.Item, log),
         Command.Metrics c => MetricsCommand.Run(c.Item, log),
+        Command.Split c => SplitCommand.Run(c.Item, log),
         Command.Score c => ScoreCommand.Run(c.Item, log),
         Command.Export c => ExportCommand.Run(c.Item, log),
         Command.Pipeline c => PipelineCommand.Run(c.Item, log),

@@ -110,6 +110,8 @@ let private full: (string list * Command) list =
         "--per-domain"; "7"; "--model"; "tiny" ],
       Command.Pipeline
           { Preset = "paper"; Out = "o"; Holdout = "C"; SftSteps = 5; GrpoSteps = 6; PerDomain = 7; Model = "tiny"; Common = c2 }
+      [ "split"; "--data"; "m"; "--root"; "r"; "--protocol"; "p3-PS"; "--out"; "o"; "--val-fraction"; "0.2" ],
+      Command.Split { Data = "m"; Root = "r"; Protocol = "p3-PS"; Out = "o"; ValFraction = 0.2; Common = c2 }
       [ "bench"; "--what"; "model"; "--out"; "b"; "--repeat"; "1" ],
       Command.Bench { What = "model"; Out = "b"; Repeat = 1; Common = c2 } ]
 
@@ -294,6 +296,11 @@ let tests =
               rejects [ "pipeline"; "--holdout"; "C,P" ] "--holdout"
               rejects [ "pipeline"; "--model"; "huge" ] "--model"
               rejects [ "bench"; "--what"; "gpu" ] "--what"
+              rejects [ "split" ] "--protocol"
+              rejects [ "split"; "--protocol"; "p9-X" ] "--protocol"
+              rejects [ "split"; "--protocol"; "p2-W-depth" ] "p1-W"
+              rejects [ "split"; "--protocol"; "p1-W"; "--val-fraction"; "1" ] "--val-fraction"
+              rejects [ "split"; "--protocol"; "p1-W"; "--val-fraction"; "NaN" ] "--val-fraction"
               rejects [ "bench"; "--threads"; "-1" ] "--threads"
               rejects [ "bench"; "--device"; "tpu" ] "--device"
               rejects [ "bench"; "--device"; "cuda:x" ] "--device"

@@ -22,6 +22,7 @@ let allTests =
           CliTests.tests
           libtorch HostTorchTests.tests
           DataTests.tests
+          SplitTests.tests
           libtorch ModelTests.tests
           libtorch TrainingTests.tests
           libtorch EvalTests.tests

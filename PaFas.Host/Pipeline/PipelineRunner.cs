@@ -116,17 +116,9 @@ public static class PipelineRunner
 
         // Split: the held-out domain is the test set; the sources are split into train and validation by a seeded shuffle.
         var splitDir = Path.Combine(outDir, "splits");
-        Directory.CreateDirectory(splitDir);
-        var rng = new Random(seed);
-        var src = all.Where(s => s.Domain != holdout).OrderBy(_ => rng.Next()).ToList();
-        int nVal = Math.Max(8, (int)Math.Round(src.Count * p.ValFraction));
-        var val = src.Take(nVal).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
-        var train = src.Skip(nVal).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
-        var test = all.Where(s => s.Domain == holdout).ToList();
-        string trainPath = Path.Combine(splitDir, "train.jsonl"), valPath = Path.Combine(splitDir, "val.jsonl"), testPath = Path.Combine(splitDir, "test.jsonl");
-        Manifest.WriteJsonl(trainPath, train);
-        Manifest.WriteJsonl(valPath, val);
-        Manifest.WriteJsonl(testPath, test);
+        var (train, val, test) = ProtocolSplit.Make(all, "p1-" + holdout, sources, new[] { holdout }, p.ValFraction, seed, world.ManifestPath);
+        var split = ProtocolSplit.Write(splitDir, "p1-" + holdout, sources, new[] { holdout }, train, val, test, world.ManifestPath, p.ValFraction, seed);
+        string trainPath = split.TrainPath, valPath = split.ValPath, testPath = split.TestPath;
         log.LogInformation("split: train {Train}, validation {Val} (sources {Sources}), test {Test} (held-out {Holdout})",
             train.Count, val.Count, string.Join("", sources), test.Count, holdout);
 

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using PaFas.Core;
+using PaFas.Host.IO;
+
+namespace PaFas.Host.Data;
+
+/// <summary>The manifests of one protocol split, as written by <see cref="ProtocolSplit.Write"/>.</summary>
+public sealed record SplitFiles(string TrainPath, string ValPath, string TestPath, int Train, int Val, int Test);
+
+/// <summary>Cuts one manifest into a protocol's train / validation / test sets: the target domains are the test set;
+/// the source domains are split into train and validation by a seeded shuffle (the validation split sets the decision
+/// threshold and picks the best checkpoint, so the target domain is never looked at before the test).</summary>
+public static class ProtocolSplit
+{
+    /// <summary>Validation samples for <paramref name="sources"/> source samples: the fraction, at least 8.</summary>
+    public static int ValidationCount(int sources, double fraction) => Math.Max(8, (int)Math.Round(sources * fraction));
+
+    /// <summary>The split of <paramref name="all"/>. Domains match case-insensitively. A source or target domain
+    /// without samples is an error naming <paramref name="manifest"/>, the protocol, and the domains present.
+    /// The same samples, sources, fraction and seed give the same split.</summary>
+    public static (List<SampleRecord> Train, List<SampleRecord> Val, List<SampleRecord> Test) Make(
+        IReadOnlyList<SampleRecord> all, string protocol, IReadOnlyCollection<string> sources, IReadOnlyCollection<string> targets,
+        double valFraction, int seed, string manifest)
+    {
+        if (!(valFraction > 0 && valFraction < 1))
+            throw new ArgumentException($"validation fraction must be in (0, 1), got {valFraction}");
+        var present = all.Select(s => s.Domain).Distinct(StringComparer.OrdinalIgnoreCase).OrderBy(d => d, StringComparer.Ordinal).ToList();
+        var missing = sources.Concat(targets).Where(d => !present.Contains(d, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException(
+                $"{manifest}: protocol {protocol} needs domain{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}, which the manifest does not have " +
+                $"(domains present: {(present.Count == 0 ? "none" : string.Join(", ", present.Select(d => d == "" ? "<none>" : d)))})");
+        var src = new HashSet<string>(sources, StringComparer.OrdinalIgnoreCase);
+        var tgt = new HashSet<string>(targets, StringComparer.OrdinalIgnoreCase);
+        var rng = new Random(seed);
+        var shuffled = all.Where(s => src.Contains(s.Domain)).OrderBy(_ => rng.Next()).ToList();
+        int nVal = ValidationCount(shuffled.Count, valFraction);
+        if (nVal >= shuffled.Count)
+            throw new InvalidDataException(
+                $"{manifest}: protocol {protocol}: {shuffled.Count} source samples are too few for a validation split of {nVal} and a non-empty training split");
+        var val = shuffled.Take(nVal).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
+        var train = shuffled.Skip(nVal).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
+        var test = all.Where(s => tgt.Contains(s.Domain)).ToList();
+        return (train, val, test);
+    }
+
+    /// <summary>Writes train.jsonl, val.jsonl, test.jsonl and split.json (what was split, how) into <paramref name="outDir"/>,
+    /// each file atomically.</summary>
+    public static SplitFiles Write(string outDir, string protocol, IReadOnlyCollection<string> sources, IReadOnlyCollection<string> targets,
+        List<SampleRecord> train, List<SampleRecord> val, List<SampleRecord> test, string manifest, double valFraction, int seed)
+    {
+        Directory.CreateDirectory(outDir);
+        string trainPath = Path.Combine(outDir, "train.jsonl"), valPath = Path.Combine(outDir, "val.jsonl"), testPath = Path.Combine(outDir, "test.jsonl");
+        Manifest.WriteJsonl(trainPath, train);
+        Manifest.WriteJsonl(valPath, val);
+        Manifest.WriteJsonl(testPath, test);
+        var info = new
+        {
+            protocol, sources, targets, manifest = Path.GetFullPath(manifest), val_fraction = valFraction, seed,
+            train = train.Count, val = val.Count, test = test.Count,
+        };
+        AtomicFile.WriteAllText(Path.Combine(outDir, "split.json"), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return new SplitFiles(trainPath, valPath, testPath, train.Count, val.Count, test.Count);
+    }
+}
