@@ -103,6 +103,8 @@ type SftArgs =
       SaveEvery: int
       /// --resume: continue from <Out>/last (optimizer, RNG and step included).
       Resume: bool
+      /// --force: delete the run files already in <Out> and start over.
+      Force: bool
       Common: CommonArgs }
 
 /// `pafas grpo`: GRPO from an SFT checkpoint.
@@ -144,6 +146,7 @@ type GrpoArgs =
       LogEvery: int
       SaveEvery: int
       Resume: bool
+      Force: bool
       Common: CommonArgs }
 
 /// `pafas eval`: greedy chains + live scores on a test set, threshold from a validation set, report.
@@ -565,6 +568,7 @@ module internal CliGrammar =
         | Log_Every of steps: int
         | Save_Every of steps: int
         | Resume
+        | Force
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
@@ -588,6 +592,7 @@ module internal CliGrammar =
                 | Log_Every _ -> "log metrics every K steps" + d CliDefaults.LogEvery
                 | Save_Every _ -> "checkpoint last/ every K steps; 0 = only at the end" + d CliDefaults.SaveEvery
                 | Resume -> "continue from <out>/last (optimizer, RNG state and step)"
+                | Force -> "delete the run already in <out> and start over"
 
     type GrpoArg =
         | Data of manifest: string
@@ -617,6 +622,7 @@ module internal CliGrammar =
         | Log_Every of steps: int
         | Save_Every of steps: int
         | Resume
+        | Force
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
@@ -647,6 +653,7 @@ module internal CliGrammar =
                 | Log_Every _ -> "log metrics every K steps" + d CliDefaults.LogEvery
                 | Save_Every _ -> "checkpoint last/ every K steps; 0 = only at the end" + d CliDefaults.SaveEvery
                 | Resume -> "continue from <out>/last"
+                | Force -> "delete the run already in <out> and start over"
 
     type EvalArg =
         | Model of run: string
@@ -1073,6 +1080,10 @@ module Cli =
           LogEvery = get r (function SftArg.Log_Every v -> Some v | _ -> None) CliDefaults.LogEvery |> atLeast 1 "log-every"
           SaveEvery = get r (function SftArg.Save_Every v -> Some v | _ -> None) CliDefaults.SaveEvery |> atLeast 0 "save-every"
           Resume = has r (function SftArg.Resume -> true | _ -> false)
+          Force =
+            let force = has r (function SftArg.Force -> true | _ -> false)
+            if force && has r (function SftArg.Resume -> true | _ -> false) then invalid "--resume and --force exclude each other"
+            force
           Common = c }
 
     let private grpo c (pr: ParseResults<GrpoArg>) : GrpoArgs =
@@ -1106,6 +1117,10 @@ module Cli =
           LogEvery = get r (function GrpoArg.Log_Every v -> Some v | _ -> None) CliDefaults.LogEvery |> atLeast 1 "log-every"
           SaveEvery = get r (function GrpoArg.Save_Every v -> Some v | _ -> None) CliDefaults.SaveEvery |> atLeast 0 "save-every"
           Resume = has r (function GrpoArg.Resume -> true | _ -> false)
+          Force =
+            let force = has r (function GrpoArg.Force -> true | _ -> false)
+            if force && has r (function GrpoArg.Resume -> true | _ -> false) then invalid "--resume and --force exclude each other"
+            force
           Common = c }
 
     let private eval c (pr: ParseResults<EvalArg>) : EvalArgs =

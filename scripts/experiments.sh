@@ -1,32 +1,114 @@
 #!/usr/bin/env bash
-# Shuffle / raw-label ablation on the synthetic world, with the demo pipeline's sizes (one split, one seed per call).
-# Reuses the world, annotations and splits of a `pafas pipeline` run, so every variant sees the same data; each
-# variant = augment (its shuffle or raw labels) -> SFT 300 steps -> GRPO 60 steps -> eval of GRPO's best/ on the
-# held-out domain (threshold from the source validation split). Stages whose output exists are skipped, so the
-# suite can be built up over several sittings. About 6-7 minutes per variant on a 2-core CPU.
-# Usage: scripts/experiments.sh [pipeline_dir=runs/pipeline] [out=runs/experiments] [variants="answer none path raw"] [seed=42]
+# The paper's experiments on the synthetic world (issue 7): Protocol 1 (leave one domain out), Protocol 2 (depth / IR /
+# both missing at test, on the Protocol 1 models), Protocol 3 (two source domains), the SFT-data variants and an N sweep,
+# over several seeds. Every stage of every cell is cached (skipped when its output exists) and training resumes from
+# last/ after an interruption, so the suite can be built up over several sittings; rerun the same command to continue.
+#
+# Usage: scripts/experiments.sh [suite...]          suites: p1 p2 p3 nsweep all (default: all), or one cell:
+#        scripts/experiments.sh cell <protocol> <variant> <N> <seed>     e.g. cell p1-W answer 10 2
+# Environment (defaults in brackets):
+#   OUT [runs/exp]  SEEDS ["1 2 3"]  VARIANTS ["answer raw none path"]  NS ["1 50 100"] (N sweep, besides N = 10)
+#   THREADS [1]  PAFAS_DLL [PaFas.Host/bin/Release/net10.0/PaFas.Host.dll; built if missing]
+#   SFT_STEPS [250] SFT_BATCH [8] GRPO_STEPS [40] (the "exp" recipe below; change them only for a new OUT)
+#
+# A cell = (protocol, variant, N, seed) on one world (seed 42, 160 samples per domain, 64x64):
+#   split (pafas split, validation from the sources, seeded) -> augment (variant: PNRPS with answer / path / no shuffle,
+#   or raw labels; 400 labelled samples, N paths) -> SFT (small model, SFT_STEPS x SFT_BATCH, lr 1e-3 cosine) ->
+#   GRPO (GRPO_STEPS steps, 4 prompts x 8 completions, lr 5e-5, format + hierarchical reward, no KL; best/ by
+#   validation live-score AUC) -> eval of SFT and of GRPO's best/ on the target domains (threshold: validation EER).
+# The variant "raw" trains on answers only (no reasoning), so its SFT row is "raw SFT" and its GRPO row "raw SFT + GRPO".
+# Tables: python3 scripts/results_tables.py "$OUT" > docs/results_tables.md
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PIPE=${1:-runs/pipeline}
-OUT=${2:-runs/experiments}
-VARIANTS=${3:-"answer none path raw"}
-SEED=${4:-42}
-DLL="$ROOT/PaFas.Host/bin/Release/net10.0/PaFas.Host.dll"
+OUT=${OUT:-runs/exp}
+SEEDS=${SEEDS:-"1 2 3"}
+VARIANTS=${VARIANTS:-"answer raw none path"}
+NS=${NS:-"1 50 100"}
+THREADS=${THREADS:-1}
+SFT_STEPS=${SFT_STEPS:-250}
+SFT_BATCH=${SFT_BATCH:-8}
+GRPO_STEPS=${GRPO_STEPS:-40}
+DLL=${PAFAS_DLL:-"$ROOT/PaFas.Host/bin/Release/net10.0/PaFas.Host.dll"}
 [ -f "$DLL" ] || dotnet build "$ROOT/PaFas.Host" -c Release -v q > /dev/null
-pafas() { dotnet "$DLL" --seed "$SEED" "$@"; }
-[ -f "$PIPE/splits/train.jsonl" ] || pafas pipeline --out "$PIPE"
-S="$PIPE/splits"
+pafas() { dotnet "$DLL" --threads "$THREADS" "$@"; }
+log() { echo "[$(date +%H:%M:%S)] $*"; }
 mkdir -p "$OUT"
-for v in $VARIANTS; do
-  D="$OUT/$v-s$SEED"; mkdir -p "$D"
-  if [ "$v" = raw ]; then AUG=(--mode raw); else AUG=(--shuffle "$v"); fi
-  [ -f "$D/chains.jsonl" ] || pafas augment --data "$S/train.jsonl" --annotations "$PIPE/annotations.jsonl" --paths 10 --labelled 400 "${AUG[@]}" --out "$D/chains.jsonl" 2> "$D/augment.log" > /dev/null
-  [ -d "$D/sft/final" ] || pafas sft --chains "$D/chains.jsonl" --val "$S/val.jsonl" --out "$D/sft" --preset small --steps 300 --lr 1e-3 --batch 16 --warmup 30 --schedule cosine --eval-every 0 --save-every 0 2> "$D/sft.log" > /dev/null
-  [ -d "$D/grpo/final" ] || pafas grpo --init "$D/sft" --data "$S/train.jsonl" --val "$S/val.jsonl" --out "$D/grpo" --steps 60 --prompts 4 --group 8 --lr 5e-5 --reward-mode hierarchical --max-new 200 --eval-every 20 --save-every 20 2> "$D/grpo.log" > "$D/grpo.out"
-  M="$D/grpo/best"; [ -d "$M" ] || M="$D/grpo"
-  [ -f "$D/eval/metrics.json" ] || pafas eval --model "$M" --data "$S/test.jsonl" --val "$S/val.jsonl" --out "$D/eval" --max-new 200 2> "$D/eval.log" > "$D/eval.out"
-  [ -f "$D/eval-sft/metrics.json" ] || pafas eval --model "$D/sft" --data "$S/test.jsonl" --val "$S/val.jsonl" --out "$D/eval-sft" --max-new 200 2> "$D/eval-sft.log" > "$D/eval-sft.out"
-  echo "$v: SFT only: $(head -n 1 "$D/eval-sft.out")"
-  echo "$v: SFT+GRPO: $(head -n 1 "$D/eval.out")"
-  grep -h "zero-std" "$D/grpo.out" || true
-done
+
+world() {
+  local W="$OUT/world"
+  [ -f "$W/manifest.jsonl" ] || pafas --seed 42 synth --out "$W" --per-domain 160 --size 64 > /dev/null 2> "$OUT/synth.log"
+  [ -f "$OUT/annotations.jsonl" ] || pafas annotate --data "$W/manifest.jsonl" --out "$OUT/annotations.jsonl" --report > "$OUT/annotations.txt" 2> "$OUT/annotate.log"
+}
+
+split() { # protocol seed -> prints the split folder
+  local S="$OUT/splits/$1-s$2"
+  [ -f "$S/split.json" ] || pafas --seed "$2" split --data "$OUT/world/manifest.jsonl" --protocol "$1" --out "$S" > /dev/null 2> /dev/null
+  echo "$S"
+}
+
+# train <kind sft|grpo> <dir> <seed>: fresh, or resumed from last/ after an interruption; skipped when final/ exists.
+train() {
+  local kind=$1 dir=$2 seed=$3 resume=()
+  [ -d "$dir/final" ] && return 0
+  if [ -f "$dir/last/trainer_state.json" ]; then resume=(--resume); else rm -rf "$dir"; fi
+  pafas --seed "$seed" "$kind" --out "$dir" "${TRAIN_ARGS[@]}" "${resume[@]}" >> "$dir.out" 2>> "$dir.log"
+}
+
+evaluate() { # <model> <split> <out> [drop]
+  [ -f "$3/metrics.json" ] && return 0
+  local drop=()
+  [ -n "${4:-}" ] && drop=(--drop "$4")
+  pafas eval --model "$1" --data "$2/test.jsonl" --val "$2/val.jsonl" --out "$3" --max-new 200 "${drop[@]}" > "$3.out" 2> "$3.log"
+}
+
+cell() { # protocol variant N seed
+  local P=$1 v=$2 N=$3 s=$4
+  world
+  local S; S=$(split "$P" "$s")
+  local D="$OUT/cells/$P/$v-N$N-s$s"
+  mkdir -p "$D"
+  [ -f "$D/eval/metrics.json" ] && [ -f "$D/eval-sft/metrics.json" ] && return 0
+  log "cell $P $v N=$N seed $s"
+  local aug=(--shuffle "$v")
+  [ "$v" = raw ] && aug=(--mode raw)
+  [ -f "$D/chains.jsonl" ] || pafas --seed "$s" augment --data "$S/train.jsonl" --annotations "$OUT/annotations.jsonl" \
+    --paths "$N" --labelled 400 "${aug[@]}" --out "$D/chains.jsonl" > /dev/null 2> "$D/augment.log"
+  TRAIN_ARGS=(--chains "$D/chains.jsonl" --val "$S/val.jsonl" --preset small --steps "$SFT_STEPS" --batch "$SFT_BATCH"
+    --lr 1e-3 --warmup 25 --schedule cosine --eval-every 0 --save-every 50)
+  train sft "$D/sft" "$s"
+  TRAIN_ARGS=(--init "$D/sft" --data "$S/train.jsonl" --val "$S/val.jsonl" --steps "$GRPO_STEPS" --prompts 4 --group 8
+    --lr 5e-5 --reward-mode hierarchical --max-new 200 --eval-every 20 --save-every 10 --log-every 1)
+  train grpo "$D/grpo" "$s"
+  local M="$D/grpo/best"; [ -d "$M" ] || M="$D/grpo"
+  evaluate "$M" "$S" "$D/eval"
+  evaluate "$D/sft" "$S" "$D/eval-sft"
+  log "  SFT:      $(head -n 1 "$D/eval-sft.out")"
+  log "  SFT+GRPO: $(head -n 1 "$D/eval.out")"
+}
+
+p2() { # protocol variant N seed: the Protocol 1 cell's models with modalities missing at test
+  local P=$1 v=$2 N=$3 s=$4 D="$OUT/cells/$1/$2-N$3-s$4"
+  [ -f "$D/eval/metrics.json" ] || return 0
+  local S="$OUT/splits/$P-s$s" M="$D/grpo/best"; [ -d "$M" ] || M="$D/grpo"
+  for drop in depth ir depth,ir; do
+    evaluate "$M" "$S" "$D/eval-drop-${drop/,/-}" "$drop"
+    [ "$v" = raw ] && evaluate "$D/sft" "$S" "$D/eval-sft-drop-${drop/,/-}" "$drop"
+  done
+  log "p2 $P $v N=$N seed $s done"
+}
+
+run_suite() { # suite seed
+  local s=$2
+  case "$1" in
+    p1) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do cell "$P" "$v" 10 "$s"; done; done ;;
+    p2) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do p2 "$P" "$v" 10 "$s"; done; done ;;
+    p3) for P in p3-PS p3-CW; do for v in $VARIANTS; do cell "$P" "$v" 10 "$s"; done; done ;;
+    nsweep) for N in $NS; do cell p1-W answer "$N" "$s"; done ;;
+    all) for x in p1 p2 p3 nsweep; do run_suite "$x" "$s"; done ;;
+    *) echo "unknown suite '$1' (p1 p2 p3 nsweep all, or: cell <protocol> <variant> <N> <seed>)" >&2; exit 2 ;;
+  esac
+}
+
+if [ "${1:-}" = cell ]; then shift; cell "$@"; exit 0; fi
+# Seed-major: every suite of the first seed, then of the next, so a partial run gives whole tables for the first seeds.
+for s in $SEEDS; do for x in "${@:-all}"; do run_suite "$x" "$s"; done; done

@@ -16,7 +16,7 @@ public static class GrpoCommand
             TopP = a.TopP, MaxNewTokens = a.MaxNew, RewardMode = a.RewardMode, FormatWeight = a.FormatWeight,
             ClassWeight = a.ClassWeight, Scale = a.Scale, Loss = a.Loss, Beta = a.Kl, ClipNorm = a.ClipGrad,
             Domains = a.Domains.ToArray(), EvalEvery = a.EvalEvery, LogEvery = a.LogEvery, SaveEvery = a.SaveEvery,
-            Resume = a.Resume, Seed = a.Common.Seed, Device = a.Common.Device, Threads = a.Common.Threads, Cancel = Program.Cancellation,
+            Resume = a.Resume, Force = a.Force, Seed = a.Common.Seed, Device = a.Common.Device, Threads = a.Common.Threads, Cancel = Program.Cancellation,
         }, log);
         Console.WriteLine($"grpo: {(r.Completed ? "finished" : "stopped")} at step {r.Step}, mean reward {r.FirstReward:F3} -> {r.LastReward:F3}, " +
             $"zero-std groups {100 * r.MeanTiedFraction:F1}%" + (r.BestMetric is { } b ? $", best {r.BestMetricName} {b:F4} at step {r.BestStep}" : "") + $" ({r.Seconds:F0} s)");

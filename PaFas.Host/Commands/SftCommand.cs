@@ -13,7 +13,7 @@ public static class SftCommand
         {
             Chains = a.Chains, Val = a.Val, Root = a.Root, Out = a.Out, Preset = a.Preset, Steps = a.Steps, Lr = a.Lr,
             Batch = a.Batch, GradAccum = a.GradAccum, Warmup = a.Warmup, Schedule = a.Schedule, WeightDecay = a.WeightDecay,
-            ClipNorm = a.ClipGrad, EvalEvery = a.EvalEvery, LogEvery = a.LogEvery, SaveEvery = a.SaveEvery, Resume = a.Resume,
+            ClipNorm = a.ClipGrad, EvalEvery = a.EvalEvery, LogEvery = a.LogEvery, SaveEvery = a.SaveEvery, Resume = a.Resume, Force = a.Force,
             Seed = a.Common.Seed, Device = a.Common.Device, Threads = a.Common.Threads, Cancel = Program.Cancellation,
         }, log);
         Console.WriteLine($"sft: {(r.Completed ? "finished" : "stopped")} at step {r.Step}, loss {r.FirstLoss:F4} -> {r.LastLoss:F4}" +
