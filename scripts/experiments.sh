@@ -68,6 +68,7 @@ cell() { # protocol variant N seed
   local D="$OUT/cells/$P/$v-N$N-s$s"
   mkdir -p "$D"
   [ -f "$D/eval/metrics.json" ] && [ -f "$D/eval-sft/metrics.json" ] && return 0
+  claim "$D" || return 0
   log "cell $P $v N=$N seed $s"
   local aug=(--shuffle "$v")
   [ "$v" = raw ] && aug=(--mode raw)
@@ -84,31 +85,56 @@ cell() { # protocol variant N seed
   evaluate "$D/sft" "$S" "$D/eval-sft"
   log "  SFT:      $(head -n 1 "$D/eval-sft.out")"
   log "  SFT+GRPO: $(head -n 1 "$D/eval.out")"
+  rm -rf "$D/claim"
 }
+
+# Several workers may run this script at once (e.g. `scripts/experiments.sh all & scripts/experiments.sh all`): a worker
+# claims a cell by creating <cell>/claim (holding its PID) and skips cells that a live worker holds.
+claim() { # <folder> [name]
+  local c="$1/${2:-claim}"
+  if ! mkdir "$c" 2> /dev/null; then
+    local pid; pid=$(cat "$c/pid" 2> /dev/null || echo)
+    if [ -n "$pid" ] && kill -0 "$pid" 2> /dev/null; then return 1; fi
+    log "taking over the claim of a stopped worker on $1"
+  fi
+  echo $$ > "$c/pid"
+  CLAIMS+=("$c")
+}
+CLAIMS=()
+trap 'for c in "${CLAIMS[@]}"; do [ "$(cat "$c/pid" 2> /dev/null)" = $$ ] && rm -rf "$c"; done' EXIT
 
 p2() { # protocol variant N seed: the Protocol 1 cell's models with modalities missing at test
   local P=$1 v=$2 N=$3 s=$4 D="$OUT/cells/$1/$2-N$3-s$4"
   [ -f "$D/eval/metrics.json" ] || return 0
+  [ -f "$D/eval-drop-depth-ir/metrics.json" ] && { [ "$v" != raw ] || [ -f "$D/eval-sft-drop-depth-ir/metrics.json" ]; } && return 0
+  claim "$D" claim-p2 || return 0
   local S="$OUT/splits/$P-s$s" M="$D/grpo/best"; [ -d "$M" ] || M="$D/grpo"
   for drop in depth ir depth,ir; do
     evaluate "$M" "$S" "$D/eval-drop-${drop/,/-}" "$drop"
-    [ "$v" = raw ] && evaluate "$D/sft" "$S" "$D/eval-sft-drop-${drop/,/-}" "$drop"
+    if [ "$v" = raw ]; then evaluate "$D/sft" "$S" "$D/eval-sft-drop-${drop/,/-}" "$drop"; fi
   done
   log "p2 $P $v N=$N seed $s done"
+  rm -rf "$D/claim-p2"
 }
+
+# Each cell runs in its own process: a failed cell is logged and the suite goes on with the next.
+one() { bash "$0" "$@" || log "FAILED: $* (see the logs in its folder)"; }
 
 run_suite() { # suite seed
   local s=$2
   case "$1" in
-    p1) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do cell "$P" "$v" 10 "$s"; done; done ;;
-    p2) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do p2 "$P" "$v" 10 "$s"; done; done ;;
-    p3) for P in p3-PS p3-CW; do for v in $VARIANTS; do cell "$P" "$v" 10 "$s"; done; done ;;
-    nsweep) for N in $NS; do cell p1-W answer "$N" "$s"; done ;;
+    p1) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do one cell "$P" "$v" 10 "$s"; done; done ;;
+    p2) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do one p2cell "$P" "$v" 10 "$s"; done; done ;;
+    p3) for P in p3-PS p3-CW; do for v in $VARIANTS; do one cell "$P" "$v" 10 "$s"; done; done ;;
+    nsweep) for N in $NS; do one cell p1-W answer "$N" "$s"; done ;;
     all) for x in p1 p2 p3 nsweep; do run_suite "$x" "$s"; done ;;
     *) echo "unknown suite '$1' (p1 p2 p3 nsweep all, or: cell <protocol> <variant> <N> <seed>)" >&2; exit 2 ;;
   esac
 }
 
-if [ "${1:-}" = cell ]; then shift; cell "$@"; exit 0; fi
+case "${1:-}" in
+  cell) shift; cell "$@"; exit 0 ;;
+  p2cell) shift; p2 "$@"; exit 0 ;;
+esac
 # Seed-major: every suite of the first seed, then of the next, so a partial run gives whole tables for the first seeds.
 for s in $SEEDS; do for x in "${@:-all}"; do run_suite "$x" "$s"; done; done

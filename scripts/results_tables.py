@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Tables of scripts/experiments.sh runs, in the paper's layout: mean +- std over the seeds that have finished.
+
+Usage: python3 scripts/results_tables.py [runs/exp] [--svg docs/results/zero_std.svg] > docs/results_tables.md
+
+Reads runs/exp/cells/<protocol>/<variant>-N<N>-s<seed>/{eval,eval-sft,eval-drop-*}/metrics.json and grpo/metrics.jsonl.
+Only the standard library. A cell that has not run shows '-'; '(n)' after a value is the number of seeds behind it.
+"""
+import json
+import math
+import os
+import sys
+
+DOMAIN_NAMES = {"C": "CASIA-CeFA", "P": "PADISI", "S": "CASIA-SURF", "W": "WMCA"}
+P1 = [("p1-W", "CPS->W"), ("p1-S", "CPW->S"), ("p1-P", "CSW->P"), ("p1-C", "PSW->C")]
+P3 = [("p3-PS", "CW->PS"), ("p3-CW", "PS->CW")]
+DROPS = [("depth", "missing depth"), ("ir", "missing IR"), ("depth-ir", "missing depth + IR")]
+# (label, variant, eval folder prefix): the rows of the method tables.
+METHODS = [
+    ("raw labels, SFT", "raw", "eval-sft"),
+    ("raw labels, SFT + GRPO", "raw", "eval"),
+    ("PNRPS, no shuffle, SFT + GRPO", "none", "eval"),
+    ("PNRPS, path shuffle, SFT + GRPO", "path", "eval"),
+    ("PA-FAS: PNRPS, answer shuffle, SFT + GRPO", "answer", "eval"),
+]
+SHUFFLES = [("none", "no shuffle"), ("path", "path shuffle"), ("answer", "answer shuffle")]
+VARIANT_NAMES = {"raw": "raw labels", "none": "PNRPS, no shuffle", "path": "PNRPS, path shuffle", "answer": "PNRPS, answer shuffle"}
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def seeds_of(root, protocol, variant, n):
+    d = os.path.join(root, "cells", protocol)
+    if not os.path.isdir(d):
+        return []
+    prefix = f"{variant}-N{n}-s"
+    return sorted(int(x[len(prefix):]) for x in os.listdir(d) if x.startswith(prefix) and x[len(prefix):].isdigit())
+
+
+def metrics(root, protocol, variant, n, folder):
+    """metrics.json of every seed that has it."""
+    out = []
+    for s in seeds_of(root, protocol, variant, n):
+        m = load(os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{s}", folder, "metrics.json"))
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def stat(values, scale=100.0):
+    vals = [v * scale for v in values if v is not None and not math.isnan(v)]
+    if not vals:
+        return "-"
+    mean = sum(vals) / len(vals)
+    if len(vals) == 1:
+        return f"{mean:.2f} (1)"
+    std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
+    return f"{mean:.2f}+-{std:.2f} ({len(vals)})"
+
+
+def mean_over(root, protocols, variant, n, folder, key):
+    """Per seed: the mean over the protocols of that seed that have all of them finished; one value per such seed."""
+    per_seed = {}
+    for p in protocols:
+        for s in seeds_of(root, p, variant, n):
+            m = load(os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", folder, "metrics.json"))
+            if m is not None:
+                per_seed.setdefault(s, []).append(m[key])
+    return [sum(v) / len(v) for v in per_seed.values() if len(v) == len(protocols)]
+
+
+def quality(m, key):
+    q = m.get("quality") or {}
+    return q.get(key)
+
+
+def tied_curve(root, protocols, variant, n=10):
+    """Mean tied (zero-std) fraction per GRPO step over every finished GRPO run of the variant."""
+    acc = {}
+    runs = 0
+    for p in protocols:
+        for s in seeds_of(root, p, variant, n):
+            f = os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", "grpo", "metrics.jsonl")
+            if not os.path.exists(os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", "grpo", "final")):
+                continue
+            runs += 1
+            with open(f) as fh:
+                for line in fh:
+                    try:
+                        r = json.loads(line)
+                    except ValueError:
+                        continue
+                    if r.get("stage") == "grpo" and "tied_fraction" in r and "reward_mean" in r:
+                        acc.setdefault(r["step"], []).append(r["tied_fraction"])
+    curve = sorted((k, sum(v) / len(v)) for k, v in acc.items())
+    return curve, runs
+
+
+def svg(curves, path):
+    w, h, l, b, t, r = 640, 360, 60, 40, 20, 170
+    colours = {"raw": "#d62728", "none": "#1f77b4", "path": "#ff7f0e", "answer": "#2ca02c"}
+    maxstep = max((c[-1][0] for c, _ in curves.values() if c), default=1)
+    X = lambda s: l + (w - l - r) * (s / maxstep)
+    Y = lambda v: t + (h - t - b) * (1 - v)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{w}" height="{h}" fill="white"/>']
+    for v in (0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{l}" x2="{w - r}" y1="{Y(v):.1f}" y2="{Y(v):.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{l - 8}" y="{Y(v) + 4:.1f}" text-anchor="end">{int(v * 100)}%</text>')
+    parts.append(f'<text x="{(l + w - r) / 2}" y="{h - 8}" text-anchor="middle">GRPO step</text>')
+    parts.append(f'<text x="14" y="{(t + h - b) / 2}" transform="rotate(-90 14 {(t + h - b) / 2})" text-anchor="middle">zero-std groups</text>')
+    for s in range(0, maxstep + 1, max(1, maxstep // 4)):
+        parts.append(f'<text x="{X(s):.1f}" y="{h - b + 16}" text-anchor="middle">{s}</text>')
+    for i, (v, (c, runs)) in enumerate(curves.items()):
+        if not c:
+            continue
+        pts = " ".join(f"{X(s):.1f},{Y(f):.1f}" for s, f in c)
+        parts.append(f'<polyline fill="none" stroke="{colours.get(v, "black")}" stroke-width="2" points="{pts}"/>')
+        y = t + 16 + 18 * i
+        parts.append(f'<line x1="{w - r + 10}" x2="{w - r + 30}" y1="{y - 4}" y2="{y - 4}" stroke="{colours.get(v, "black")}" stroke-width="2"/>')
+        parts.append(f'<text x="{w - r + 35}" y="{y}">{VARIANT_NAMES.get(v, v)} ({runs})</text>')
+    parts.append("</svg>")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(parts) + "\n")
+
+
+def main(argv):
+    args = [a for a in argv if not a.startswith("--")]
+    root = args[0] if args else "runs/exp"
+    svg_path = argv[argv.index("--svg") + 1] if "--svg" in argv else None
+    o = []
+    o.append(f"<!-- generated by scripts/results_tables.py {root}; values in %, mean+-std over seeds, (n) = seeds -->\n")
+
+    o.append("### Protocol 1: leave one domain out (HTER / AUC, %)\n")
+    o.append("| method | " + " | ".join(f"{a} HTER | {a} AUC" for _, a in P1) + " | avg HTER | avg AUC |")
+    o.append("|---|" + "---:|---:|" * (len(P1) + 1))
+    for label, v, folder in METHODS:
+        cells = []
+        for p, _ in P1:
+            ms = metrics(root, p, v, 10, folder)
+            cells += [stat([m["hter"] for m in ms]), stat([m["auc"] for m in ms])]
+        protos = [p for p, _ in P1]
+        cells += [stat(mean_over(root, protos, v, 10, folder, "hter")), stat(mean_over(root, protos, v, 10, folder, "auc"))]
+        o.append(f"| {label} | " + " | ".join(cells) + " |")
+    o.append("")
+
+    o.append("### Protocol 1 by SFT data, SFT only and SFT + GRPO (average over the four splits; %)\n")
+    o.append("| SFT data | stage | HTER | AUC | EER | format failures | faithfulness | consistency | zero-std GRPO groups |")
+    o.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    protos = [p for p, _ in P1]
+    for v in ("raw", "none", "path", "answer"):
+        for stage, folder in (("SFT", "eval-sft"), ("SFT + GRPO", "eval")):
+            ms = [m for p in protos for m in metrics(root, p, v, 10, folder)]
+            zero = "" if stage == "SFT" else stat([x for p in protos for x in tied_means(root, p, v)])
+            o.append(f"| {VARIANT_NAMES[v]} | {stage} | {stat(mean_over(root, protos, v, 10, folder, 'hter'))} | "
+                     f"{stat(mean_over(root, protos, v, 10, folder, 'auc'))} | {stat(mean_over(root, protos, v, 10, folder, 'eer'))} | "
+                     f"{stat([quality(m, 'FormatFailureRate') for m in ms])} | {stat([quality(m, 'Faithfulness') for m in ms])} | "
+                     f"{stat([quality(m, 'Consistency') for m in ms])} | {zero} |")
+    o.append("\nThe avg columns average the four splits within a seed (only seeds with all four finished), then over seeds; "
+             "the quality columns pool every finished cell (n = cells).\n")
+
+    o.append("### Protocol 2: modalities missing at test (average over the four Protocol 1 splits; HTER / AUC, %)\n")
+    o.append("| method | " + " | ".join(f"{d} HTER | {d} AUC" for _, d in DROPS) + " |")
+    o.append("|---|" + "---:|---:|" * len(DROPS))
+    for label, v, folder in METHODS:
+        cells = []
+        for key, _ in DROPS:
+            f = f"{folder}-drop-{key}"
+            cells += [stat(mean_over(root, protos, v, 10, f, "hter")), stat(mean_over(root, protos, v, 10, f, "auc"))]
+        o.append(f"| {label} | " + " | ".join(cells) + " |")
+    o.append("")
+    o.append("Per split (SFT + GRPO, HTER %):\n")
+    o.append("| method | missing | " + " | ".join(a for _, a in P1) + " |")
+    o.append("|---|---|" + "---:|" * len(P1))
+    for label, v, folder in METHODS:
+        if folder != "eval":
+            continue
+        for key, d in DROPS:
+            o.append(f"| {VARIANT_NAMES[v]} | {d} | " + " | ".join(stat([m["hter"] for m in metrics(root, p, v, 10, f"eval-drop-{key}")]) for p, _ in P1) + " |")
+    o.append("")
+
+    o.append("### Protocol 3: limited source domains (HTER / AUC, %)\n")
+    o.append("| method | " + " | ".join(f"{a} HTER | {a} AUC" for _, a in P3) + " | avg HTER | avg AUC |")
+    o.append("|---|" + "---:|---:|" * (len(P3) + 1))
+    p3 = [p for p, _ in P3]
+    for label, v, folder in METHODS:
+        cells = []
+        for p, _ in P3:
+            ms = metrics(root, p, v, 10, folder)
+            cells += [stat([m["hter"] for m in ms]), stat([m["auc"] for m in ms])]
+        cells += [stat(mean_over(root, p3, v, 10, folder, "hter")), stat(mean_over(root, p3, v, 10, folder, "auc"))]
+        o.append(f"| {label} | " + " | ".join(cells) + " |")
+    o.append("")
+
+    o.append("### Shuffle ablation (paper Table 5 layout; Protocol 1 average, SFT + GRPO; %)\n")
+    o.append("| shuffle | HTER | AUC |")
+    o.append("|---|---:|---:|")
+    for v, name in SHUFFLES:
+        o.append(f"| {name} | {stat(mean_over(root, protos, v, 10, 'eval', 'hter'))} | {stat(mean_over(root, protos, v, 10, 'eval', 'auc'))} |")
+    o.append("")
+
+    o.append("### N (paths per labelled sample), CPS->W, answer shuffle, SFT + GRPO (%)\n")
+    o.append("| N | chains per run | HTER | AUC | zero-std groups |")
+    o.append("|---:|---:|---:|---:|---:|")
+    for n in (1, 10, 50, 100):
+        ms = metrics(root, "p1-W", "answer", n, "eval")
+        chains = chain_counts(root, "p1-W", "answer", n)
+        o.append(f"| {n} | {chains} | {stat([m['hter'] for m in ms])} | {stat([m['auc'] for m in ms])} | {stat(tied_means(root, 'p1-W', 'answer', n))} |")
+    o.append("")
+
+    if svg_path:
+        curves = {v: tied_curve(root, protos, v) for v in ("raw", "none", "path", "answer")}
+        svg(curves, svg_path)
+        o.append(f"Zero-std GRPO groups per step, mean over the Protocol 1 runs of each variant: `{svg_path}`\n")
+    print("\n".join(o))
+
+
+def tied_means(root, protocol, variant, n=10):
+    """Mean tied fraction over the GRPO steps of each finished run."""
+    out = []
+    for s in seeds_of(root, protocol, variant, n):
+        d = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{s}", "grpo")
+        if not os.path.isdir(os.path.join(d, "final")):
+            continue
+        vals = []
+        with open(os.path.join(d, "metrics.jsonl")) as fh:
+            for line in fh:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if r.get("stage") == "grpo" and "tied_fraction" in r and "reward_mean" in r:
+                    vals.append(r["tied_fraction"])
+        if vals:
+            out.append(sum(vals) / len(vals))
+    return out
+
+
+def chain_counts(root, protocol, variant, n):
+    counts = set()
+    for s in seeds_of(root, protocol, variant, n):
+        f = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{s}", "chains.jsonl")
+        if os.path.exists(f):
+            with open(f) as fh:
+                counts.add(sum(1 for _ in fh))
+    return "-" if not counts else "/".join(str(c) for c in sorted(counts))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
