@@ -85,7 +85,7 @@ public static class Manifest
                 if (o.CheckFiles)
                 {
                     try { ImageLoader.CheckHeaders(s.Id, s.Rgb, s.Depth, s.Ir); }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LineException(e.Message); }
+                    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { throw new LineException(e.Message); }
                 }
                 samples.Add(s);
             }
