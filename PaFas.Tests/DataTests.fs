@@ -145,12 +145,146 @@ let manifests =
             try ImageLoader.Load(r.[0], 8) |> ignore; failtest "corrupt PNG loaded"
             with :? InvalidDataException as e -> Expect.stringContains e.Message "bad.png" "names the file"
         }
-        test "16-bit depth is scaled by 65535" {
+    ]
+
+/// A sample of the given files (null = absent) with a source like a manifest's.
+let private sample (rgb: string) (depth: string) (ir: string) =
+    SampleRecord("x", rgb, depth, ir, [| "Real Face" |], "", "", null, "m.jsonl:7")
+
+/// The message of the InvalidDataException that f throws (fails the test otherwise).
+let private invalidMessage (what: string) (f: unit -> unit) =
+    try f (); failtestf "%s: no error" what
+    with :? InvalidDataException as e -> e.Message
+
+let private writePng (path: string) (px: byte[]) w h comps =
+    use fs = File.Create path
+    StbImageWriteSharp.ImageWriter().WritePng(px, w, h, comps, fs)
+
+let private writeJpegOf (path: string) (px: byte[]) w h comps =
+    use fs = File.Create path
+    StbImageWriteSharp.ImageWriter().WriteJpg(px, w, h, comps, fs, 90)
+
+/// A smooth gray picture (a face-like blob) as bytes.
+let private grayPicture w h =
+    Array.init (w * h) (fun i -> let x, y = float (i % w) / float w - 0.5, float (i / w) / float h - 0.5 in byte (40.0 + 180.0 * exp (-8.0 * (x * x + y * y))))
+
+let slots =
+    testList "slot rules" [
+        test "RGB slot: a 1- or 2-channel file is an error naming file:line and the image, with a hint" {
             let d = tmpDir ()
-            writeFixture d
-            let s = SampleRecord("x", null, Path.Combine(d, "depth", "a.png"), null, [| "Real Face" |], "", "", null, "t")
-            let f = ImageLoader.Load(s, 4)
-            Expect.floatClose Accuracy.high (float f.Depth.[0]) 1.0 "white depth"
+            let gray8, gray16, grayAlpha = Path.Combine(d, "g8.png"), Path.Combine(d, "g16.png"), Path.Combine(d, "ga.png")
+            PngWriter.WriteGray(gray8, grayBytes 8 8, 8, 8)
+            PngWriter.WriteGray16(gray16, Array.init 64 (fun i -> uint16 (i * 1000)), 8, 8)
+            writePng grayAlpha (Array.init 128 (fun i -> byte i)) 8 8 StbImageWriteSharp.ColorComponents.GreyAlpha
+            for (p, what) in [ gray8, "1-channel"; gray16, "1-channel"; grayAlpha, "2-channel" ] do
+                let m = invalidMessage p (fun () -> ImageLoader.Load(sample p null null, 8) |> ignore)
+                Expect.stringContains m "m.jsonl:7" "names the manifest line"
+                Expect.stringContains m p "names the image"
+                Expect.stringContains m what "says what the file holds"
+                Expect.stringContains m "columns swapped" "hints at the likely cause"
+            // the same files are fine in the depth and IR slots
+            let f = ImageLoader.Load(sample null gray16 gray8, 8)
+            Expect.equal (f.Depth.Length, f.Ir.Length) (64, 64) "gray files in the gray slots"
+            // a manifest check finds it from the header alone, as file:line, and SkipBad skips the line
+            let rgb = Path.Combine(d, "c.png")
+            PngWriter.WriteRgb(rgb, rgbBytes 8 8, 8, 8)
+            let man = Path.Combine(d, "m.txt")
+            File.WriteAllText(man, sprintf "%s %s %s 1\n%s %s %s 1\n" rgb gray16 gray8 gray16 rgb gray8)
+            let m = invalidMessage "manifest" (fun () -> Manifest.Load(man, ManifestOptions(CheckFiles = true)) |> ignore)
+            Expect.stringContains m (man + ":2") "file:line of the swapped columns"
+            let r = Manifest.LoadWithReport(man, ManifestOptions(CheckFiles = true, SkipBad = true))
+            Expect.equal (r.Samples.Count, r.Skipped.Count) (1, 1) "one good line, one skipped"
+            Expect.equal (Manifest.Load(man, ManifestOptions()).Count) 2 "without CheckFiles only the lines are read"
+        }
+
+        test "depth/IR slots: gray files and colour files with equal channels (PNG, JPEG) load; a colour picture is an error" {
+            let d = tmpDir ()
+            let w, h = 24, 20
+            let g = grayPicture w h
+            let grayPng, rgbPng, rgbJpg, noisyJpg = Path.Combine(d, "g.png"), Path.Combine(d, "g3.png"), Path.Combine(d, "g3.jpg"), Path.Combine(d, "noisy.jpg")
+            PngWriter.WriteGray(grayPng, g, w, h)
+            let rgb3 = g |> Array.collect (fun v -> [| v; v; v |])
+            PngWriter.WriteRgb(rgbPng, rgb3, w, h)
+            writeJpegOf rgbJpg rgb3 w h StbImageWriteSharp.ColorComponents.RedGreenBlue
+            let rng = Random 5
+            writeJpegOf noisyJpg (rgb3 |> Array.map (fun v -> byte (Math.Clamp(int v + rng.Next(-3, 4), 0, 255)))) w h StbImageWriteSharp.ColorComponents.RedGreenBlue
+            Expect.equal (ImageDecoding.CheckFile(rgbJpg).Channels) 3 "the JPEG is a 3-channel file"
+            let reference = ImageLoader.Load(sample null grayPng grayPng, 16)
+            let same = ImageLoader.Load(sample null rgbPng rgbPng, 16)
+            Expect.equal same.Depth reference.Depth "equal-channel RGB PNG = the gray PNG, bit for bit"
+            Expect.equal same.Ir reference.Ir "also in the IR slot"
+            for p in [ rgbJpg; noisyJpg ] do
+                let f = ImageLoader.Load(sample null p p, 16)
+                let maxDiff = Array.map2 (fun (a: float32) b -> abs (a - b)) f.Depth reference.Depth |> Array.max
+                Expect.isLessThan maxDiff 0.06f (sprintf "%s: close to the gray picture (JPEG error only)" p)
+            // real colour pictures: a synthetic face of every domain, and the test pattern
+            let world = Path.Combine(d, "world")
+            let synth = SyntheticWorld.Generate(SynthOptions(OutDir = world, PerDomain = 2, Size = 32, Seed = 3, Threads = 1))
+            let faces = Directory.GetFiles(Path.Combine(world, "rgb"), "*.png")
+            Expect.equal faces.Length 8 "two faces per domain"
+            let pattern = Path.Combine(d, "pattern.jpg")
+            writeJpegOf pattern (rgbBytes 16 16) 16 16 StbImageWriteSharp.ColorComponents.RedGreenBlue
+            for p in Array.append faces [| pattern |] do
+                for slot, s in [ "depth", sample null p null; "ir", sample null null p ] do
+                    let m = invalidMessage p (fun () -> ImageLoader.Load(s, 8) |> ignore)
+                    Expect.stringContains m "m.jsonl:7" "names the manifest line"
+                    Expect.stringContains m p "names the image"
+                    Expect.stringContains m (sprintf "the %s slot holds a colour image" slot) "says why"
+            // the synthetic world's own files satisfy every rule, also under the manifest check
+            let all = Manifest.Load(synth.ManifestPath, ManifestOptions(CheckFiles = true))
+            for s in all do ImageLoader.Load(s, 16) |> ignore
+        }
+
+        test "modalities: other resolutions of the same aspect are resized; other aspect ratios are an error naming both sizes" {
+            let d = tmpDir ()
+            let rgb (name: string) w h = let p = Path.Combine(d, name) in PngWriter.WriteRgb(p, rgbBytes w h, w, h); p
+            let gray (name: string) w h = let p = Path.Combine(d, name) in PngWriter.WriteGray(p, grayBytes w h, w, h); p
+            let f = ImageLoader.Load(sample (rgb "r.png" 40 32) (gray "d.png" 20 16) (gray "i.png" 80 64), 8)
+            Expect.equal (f.Rgb.Length, f.Depth.Length, f.Ir.Length) (192, 64, 64) "40x32, 20x16 and 80x64 all resized to 8x8"
+            ImageLoader.Load(sample (rgb "r33.png" 33 32) (gray "d32.png" 32 32) null, 8) |> ignore // 3% off: a crop's rounding
+            let wide, square = rgb "wide.png" 32 18, gray "sq.png" 24 24
+            let m = invalidMessage "aspect" (fun () -> ImageLoader.Load(sample wide null square, 8) |> ignore)
+            for part in [ "m.jsonl:7"; wide; "32x18"; square; "24x24"; "misregistered" ] do Expect.stringContains m part "named in the error"
+            let man = Path.Combine(d, "m.jsonl")
+            File.WriteAllLines(man, [| sprintf "{\"id\":\"a\",\"rgb\":\"%s\",\"depth\":\"%s\",\"label\":\"live\"}" wide square |])
+            let m2 = invalidMessage "manifest" (fun () -> Manifest.Load(man, ManifestOptions(CheckFiles = true)) |> ignore)
+            Expect.stringContains m2 (man + ":1") "the manifest check finds it from the headers, as file:line"
+        }
+
+        test "8- and 16-bit files give the same tensor in the depth and IR slots (both directions)" {
+            let d = tmpDir ()
+            let w, h = 12, 10
+            let v8 = grayPicture w h
+            let p8, p16 = Path.Combine(d, "d8.png"), Path.Combine(d, "d16.png")
+            PngWriter.WriteGray(p8, v8, w, h)
+            PngWriter.WriteGray16(p16, v8 |> Array.map (fun b -> uint16 b * 257us), w, h) // 255 * 257 = 65535
+            Expect.equal (ImageDecoding.CheckFile(p16).BitDepth, ImageDecoding.CheckFile(p8).BitDepth) (16, 8) "bit depths"
+            let a = ImageLoader.Load(sample null p8 p16, 8) // 8-bit depth (16 usual), 16-bit IR (8 usual)
+            let b = ImageLoader.Load(sample null p16 p8, 8)
+            Expect.equal a.Depth b.Ir "8-bit depth = 8-bit IR"
+            let maxDiff = Array.map2 (fun (x: float32) y -> abs (x - y)) a.Depth b.Depth |> Array.max
+            Expect.isLessThan maxDiff 1e-6f "8-bit value v and 16-bit value 257 v load to the same float"
+            Expect.floatClose Accuracy.high (float (Array.max a.Depth)) (float (Array.max b.Depth)) "same range"
+        }
+
+        test "extreme inputs give finite tensors in [0, 1]; non-finite tensors are refused" {
+            let d = tmpDir ()
+            for w, h in [ 1, 1; 3, 2; 100, 90 ] do
+                for value16 in [ 0us; 65535us ] do
+                    let p16, p8, prgb = Path.Combine(d, sprintf "d%d-%d.png" w value16), Path.Combine(d, sprintf "i%d-%d.png" w value16), Path.Combine(d, sprintf "r%d-%d.png" w value16)
+                    PngWriter.WriteGray16(p16, Array.create (w * h) value16, w, h)
+                    PngWriter.WriteGray(p8, Array.create (w * h) (if value16 = 0us then 0uy else 255uy), w, h)
+                    PngWriter.WriteRgb(prgb, Array.create (3 * w * h) (if value16 = 0us then 0uy else 255uy), w, h)
+                    for size in [ 1; 8; 64 ] do
+                        let f = ImageLoader.Load(sample prgb p16 p8, size)
+                        let expected = if value16 = 0us then 0.0f else 1.0f
+                        for name, t in [ "rgb", f.Rgb; "depth", f.Depth; "ir", f.Ir ] do
+                            let ok x = Single.IsFinite x && x >= 0.0f && x <= 1.0f && abs (x - expected) < 1e-6f
+                            Expect.isTrue (t |> Array.forall ok) (sprintf "%s %dx%d -> %d: every value finite, in [0, 1], about %g" name w h size expected)
+            for bad in [ nan; infinity; -infinity ] do
+                let v = Array.create 16 0.5f
+                v.[7] <- float32 bad
+                Expect.throwsT<ArgumentException> (fun () -> FaceTensors(4, null, v, null) |> ignore) (sprintf "%g refused" bad)
         }
     ]
 
@@ -198,4 +332,4 @@ let synthetic =
         }
     ]
 
-let tests = testList "Data" [ decoding; manifests; synthetic ]
+let tests = testList "Data" [ decoding; manifests; slots; synthetic ]

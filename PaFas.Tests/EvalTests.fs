@@ -35,6 +35,31 @@ let private evalOptions (f: Fixture) (out: string) (drop: string) =
     EvalOptions(Model = f.Checkpoint, Data = f.Manifest, Val = f.Manifest, Out = out, Drop = drop,
                 Domains = [| "W" |], ValDomains = [| "C" |], MaxNewTokens = 24, Batch = 8)
 
+let private common = { Threads = 0; Device = "cpu"; Seed = 0; Verbose = false }
+
+let private evalArgs model data protocol out =
+    { Model = model; Data = data; Val = data; Root = ""; Out = out; Drop = "none"; Domains = []; ValDomains = []
+      Batch = 8; MaxNew = 8; Protocol = protocol; ChainsPerAttack = 1; Common = common }
+
+/// A 40-line manifest of the fixture's faces (ids s00..s39); line 37 (if given) gets that depth file, line 5 that RGB file.
+let private manifest40 (f: Fixture) (name: string) (depth37: string) (rgb5: string) =
+    let samples = Manifest.Load(f.Manifest, ManifestOptions()) |> Seq.toArray
+    let line i =
+        let s = samples[i % samples.Length]
+        let rgb = if i = 4 && not (isNull rgb5) then rgb5 else s.Rgb
+        let depth = if i = 36 && not (isNull depth37) then depth37 else s.Depth
+        Manifest.ToJson(SampleRecord(sprintf "s%02d" i, rgb, depth, s.Ir, s.Label, s.Attack, s.Domain, s.Cues, ""))
+    let p = Path.Combine(f.Dir, name)
+    File.WriteAllLines(p, Array.init 40 line)
+    p
+
+let private expectInvalid (what: string) (parts: string list) (f: unit -> int) =
+    try
+        f () |> ignore
+        failtestf "%s: no error" what
+    with :? InvalidDataException as e ->
+        for part in parts do Expect.stringContains e.Message part (sprintf "%s: the error names it" what)
+
 let tests =
     testList "Eval" [
         test "eval writes report.md, metrics.json, plots, samples and predictions; threshold from validation" {
@@ -142,5 +167,51 @@ let tests =
             use doc = JsonDocument.Parse(lines[0])
             let v = doc.RootElement.GetProperty("verdict").GetString()
             Expect.isTrue (v = "live" || v = "spoof") "verdict"
+        }
+    
+        test "eval --protocol: a split left empty by an absent domain is an error naming the file and the domain, before the model loads" {
+            let f = fixture.Force()
+            let out = Path.Combine(f.Dir, "eval-absent")
+            let run protocol () = PaFas.Host.Commands.EvalCommand.Run(evalArgs "/nonexistent/model" f.Manifest protocol out, NullLogger.Instance)
+            // the fixture has domains C and W; p1-P tests on P, p3-CW takes its threshold from P and S
+            expectInvalid "p1-P" [ f.Manifest; "test split is empty"; "domain P"; "C, W" ] (run "p1-P")
+            expectInvalid "p3-CW" [ f.Manifest; "validation split is empty"; "P or S"; "C, W" ] (run "p3-CW")
+            let empty = Path.Combine(f.Dir, "empty.jsonl")
+            File.WriteAllText(empty, "# nothing here\n\n")
+            expectInvalid "empty manifest" [ empty; "no samples" ] (fun () -> PaFas.Host.Commands.EvalCommand.Run(evalArgs f.Checkpoint empty "p1-W" out, NullLogger.Instance))
+            Expect.isFalse (Directory.Exists out) "nothing written"
+        }
+
+        test "predict --list and score: a sample failing part-way keeps the finished results in OUT.partial and leaves OUT as it was" {
+            let f = fixture.Force()
+            let samples = Manifest.Load(f.Manifest, ManifestOptions())
+            let colour = samples[0].Rgb // a colour picture: passes the header check in the depth slot, fails on its pixels
+            let bad = manifest40 f "bad40.jsonl" colour null
+            let predOut, scoreOut = Path.Combine(f.Dir, "p40.jsonl"), Path.Combine(f.Dir, "s40.csv")
+            File.WriteAllText(predOut, "an earlier run\n")
+            File.WriteAllText(scoreOut, "score,label\n0.5,1\n")
+            let predict list out = PaFas.Host.Commands.PredictCommand.Run({ Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = list; Root = ""; Out = out; Json = true; MaxNew = 4; Threshold = -1.0; Common = common }, NullLogger.Instance)
+            let score data out = PaFas.Host.Commands.ScoreCommand.Run({ Model = f.Checkpoint; Data = data; Root = ""; Out = out; Drop = ""; Domains = []; Batch = 8; MaxNew = 4; Completions = ""; RewardMode = "exact"; Common = common }, NullLogger.Instance)
+            // predict works in batches of 32, score here in batches of 8: line 37 fails after 32 samples in both
+            expectInvalid "predict" [ bad + ":37"; colour; "depth slot holds a colour image"; "32 of 40"; predOut + ".partial"; "was not changed" ] (fun () -> predict bad predOut)
+            Expect.equal (File.ReadAllText predOut) "an earlier run\n" "OUT unchanged"
+            let partial = File.ReadAllLines(predOut + ".partial")
+            Expect.equal (partial |> Array.map (fun l -> (JsonDocument.Parse l).RootElement.GetProperty("id").GetString())) (Array.init 32 (sprintf "s%02d")) "the 32 finished predictions, in order"
+            expectInvalid "score" [ bad + ":37"; colour; "32 of 40"; scoreOut + ".partial"; "was not changed" ] (fun () -> score bad scoreOut)
+            Expect.equal (File.ReadAllText scoreOut) "score,label\n0.5,1\n" "OUT unchanged"
+            Expect.equal (ScoreFile.Read(scoreOut + ".partial")).Length 32 "the 32 finished scores, readable by pafas metrics"
+            // a line whose headers break a rule fails before any work, naming file:line; no partial file from it
+            let gray = samples |> Seq.pick (fun s -> Option.ofObj s.Depth)
+            let early = manifest40 f "early40.jsonl" null gray
+            expectInvalid "predict, header" [ early + ":5"; gray; "RGB slot" ] (fun () -> predict early (Path.Combine(f.Dir, "e.jsonl")))
+            Expect.isFalse (File.Exists(Path.Combine(f.Dir, "e.jsonl.partial"))) "no partial file"
+            // once the data is fixed, OUT is written and the stale partial file removed
+            let good = manifest40 f "good40.jsonl" null null
+            Expect.equal (score good scoreOut) 0 "score succeeds"
+            Expect.equal (ScoreFile.Read scoreOut).Length 40 "all 40 scores"
+            Expect.isFalse (File.Exists(scoreOut + ".partial")) "stale partial removed"
+            Expect.equal (predict good predOut) 0 "predict succeeds"
+            Expect.equal (File.ReadAllLines predOut).Length 40 "all 40 predictions"
+            Expect.isFalse (File.Exists(predOut + ".partial")) "stale partial removed"
         }
     ]

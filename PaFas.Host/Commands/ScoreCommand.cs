@@ -17,23 +17,38 @@ public static class ScoreCommand
     {
         if (a.Completions != "") return RunCompletions(a, log);
         var drop = EvalRunner.ParseDrop(a.Drop);
+        var samples = EvalRunner.Filter(Manifest.Load(a.Data, new ManifestOptions { Root = a.Root, CheckFiles = true }), a.Domains, a.Data, "scored");
         using var m = LoadedModel.Load(CheckpointFolder.Resolve(a.Model), TorchRuntime.ResolveDevice(a.Common.Device));
-        var set = a.Domains.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var samples = Manifest.Load(a.Data, new ManifestOptions { Root = a.Root }).Where(s => set.Count == 0 || set.Contains(s.Domain)).ToList();
-        if (samples.Count == 0) throw new InvalidDataException($"{a.Data}: no samples (domains: {(set.Count == 0 ? "all" : string.Join(",", set))})");
-        var rows = new List<Scored>();
-        for (int i = 0; i < samples.Count; i += a.Batch)
-        {
-            var chunk = samples.Skip(i).Take(a.Batch).ToList();
-            var faces = ImageLoader.LoadBatch(chunk, m.Config.ImageSize).Select(f => drop.Length == 0 ? f : f.Drop(drop)).ToList();
-            var raw = m.Run(faces, a.MaxNew);
-            for (int k = 0; k < chunk.Count; k++)
-                rows.Add(new Scored(raw.LiveScores[k], chunk[k].IsLive, chunk[k].IsLive ? "" : chunk[k].Label[^1], chunk[k].Domain));
-            log.LogInformation("score: {Done}/{Total}", rows.Count, samples.Count);
-        }
         var outFile = a.Out.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? a.Out : Path.Combine(a.Out, "scores.csv");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outFile))!);
+        var partial = outFile + ".partial";
+        var rows = new List<Scored>();
+        try
+        {
+            for (int i = 0; i < samples.Count; i += a.Batch)
+            {
+                var chunk = samples.Skip(i).Take(a.Batch).ToList();
+                var faces = ImageLoader.LoadBatch(chunk, m.Config.ImageSize).Select(f => drop.Length == 0 ? f : f.Drop(drop)).ToList();
+                var raw = m.Run(faces, a.MaxNew);
+                for (int k = 0; k < chunk.Count; k++)
+                    rows.Add(new Scored(raw.LiveScores[k], chunk[k].IsLive, chunk[k].IsLive ? "" : chunk[k].Label[^1], chunk[k].Domain));
+                log.LogInformation("score: {Done}/{Total}", rows.Count, samples.Count);
+            }
+        }
+        catch (Exception e)
+        {
+            // The scores made so far are saved beside the output (never as the output: a CSV that silently lacks
+            // samples would give wrong metrics); OUT is left as it was.
+            string note = $"no score was made before the error; {outFile} was not changed";
+            if (rows.Count == 0 && File.Exists(partial)) File.Delete(partial); // an earlier run's, not this one's
+            if (rows.Count > 0)
+            {
+                ScoreFile.WriteCsv(partial, rows);
+                note = $"the {rows.Count} of {samples.Count} scores made before the error are in {partial}; {outFile} was not changed";
+            }
+            throw Unfinished.Wrap(e, note, log);
+        }
         ScoreFile.WriteCsv(outFile, rows);
+        if (File.Exists(partial)) File.Delete(partial); // left by an earlier failed run
         Console.WriteLine(outFile);
         return 0;
     }

@@ -4,8 +4,16 @@ using StbImageSharp;
 
 namespace PaFas.Host.Data;
 
-/// <summary>A decoded image: interleaved (HWC) floats in [0, 1]; <see cref="BitDepth"/> is 8 or 16.</summary>
-public sealed record DecodedImage(int Width, int Height, int Channels, float[] Pixels, int BitDepth);
+/// <summary>A decoded image: interleaved (HWC) floats in [0, 1]; <see cref="BitDepth"/> is 8 or 16.
+/// <see cref="SourceChannels"/> is the file's own channel count (1 gray, 2 gray + alpha, 3 colour or palette,
+/// 4 colour + alpha or CMYK) before conversion to <see cref="Channels"/>; <see cref="ChannelSpread"/> is, for a
+/// colour file, the mean over pixels of max - min of its R, G, B values in [0, 1] (0 when the three channels are
+/// equal, as in a gray picture stored as RGB), and 0 for a gray file.</summary>
+public sealed record DecodedImage(int Width, int Height, int Channels, float[] Pixels, int BitDepth, int SourceChannels, float ChannelSpread);
+
+/// <summary>What a file's header says, read without decoding pixels: container, size, bit depth and channel count
+/// (1 gray, 2 gray + alpha, 3 colour or palette, 4 colour + alpha or CMYK JPEG).</summary>
+public sealed record ImageHeader(ImageFormat Format, int Width, int Height, int BitDepth, int Channels);
 
 /// <summary>The container formats accepted for face images.</summary>
 public enum ImageFormat { Png, Jpeg }
@@ -44,57 +52,97 @@ public static class ImageDecoding
     }
 
     /// <summary>Decodes PNG/JPEG bytes to 1 (gray) or 3 (RGB) channels; <paramref name="name"/> is used in errors.
-    /// 16-bit PNGs keep their precision (values / 65535).</summary>
+    /// 16-bit PNGs keep their precision (values / 65535). A gray file asked for as RGB is replicated; a colour file
+    /// asked for as gray is converted with the luma weights (77 R + 150 G + 29 B) / 256, which leave equal channels
+    /// unchanged. Whether such a conversion is acceptable is the caller's decision (see
+    /// <see cref="DecodedImage.SourceChannels"/>, <see cref="DecodedImage.ChannelSpread"/> and
+    /// <see cref="ImageLoader"/>'s slot rules).</summary>
     public static DecodedImage Decode(byte[] data, int channels, string name)
     {
         if (channels != 1 && channels != 3) throw new ArgumentOutOfRangeException(nameof(channels), "1 or 3");
-        var (format, _, _, bitDepth) = CheckStructure(data, name);
+        var header = CheckStructure(data, name);
         try
         {
-            if (format == ImageFormat.Png && bitDepth == 16) return Decode16(data, channels, name);
-            var r = ImageResult.FromMemory(data, channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue);
-            if (r == null || r.Data == null || r.Width <= 0 || r.Height <= 0 || r.Data.Length < (long)r.Width * r.Height * channels)
-                throw new InvalidDataException("decoder returned no pixels");
-            var px = new float[r.Width * r.Height * channels];
-            for (int i = 0; i < px.Length; i++) px[i] = r.Data[i] / 255f;
-            return new DecodedImage(r.Width, r.Height, channels, px, 8);
+            bool colour = header.Channels >= 3;
+            int comp = colour ? 3 : 1; // decode in the file's own colour space (alpha dropped), convert below
+            int w, h, depth;
+            int[] raw;
+            if (header.Format == ImageFormat.Png && header.BitDepth == 16) { (w, h, raw) = Decode16(data, comp, name); depth = 16; }
+            else
+            {
+                var r = ImageResult.FromMemory(data, colour ? ColorComponents.RedGreenBlue : ColorComponents.Grey);
+                if (r == null || r.Data == null || r.Width <= 0 || r.Height <= 0 || r.Data.Length < (long)r.Width * r.Height * comp)
+                    throw new InvalidDataException("decoder returned no pixels");
+                (w, h, depth) = (r.Width, r.Height, 8);
+                raw = new int[w * h * comp];
+                for (int i = 0; i < raw.Length; i++) raw[i] = r.Data[i];
+            }
+            return Convert(raw, w, h, comp, channels, depth, header.Channels);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             if (e is InvalidDataException ide && ide.Message.StartsWith(name, StringComparison.Ordinal)) throw;
-            throw new InvalidDataException($"{name}: cannot decode {format} image ({e.Message})", e);
+            throw new InvalidDataException($"{name}: cannot decode {header.Format} image ({e.Message})", e);
         }
     }
 
-    private static unsafe DecodedImage Decode16(byte[] data, int channels, string name)
+    /// <summary>Integer samples (comp = 1 or 3 interleaved) to floats with the asked channel count; measures the
+    /// channel spread of colour input. Values are integers of 8 or 16 bits, so every output is finite in [0, 1].</summary>
+    private static DecodedImage Convert(int[] raw, int w, int h, int comp, int channels, int bitDepth, int sourceChannels)
+    {
+        float scale = bitDepth == 16 ? 65535f : 255f;
+        int n = w * h;
+        var px = new float[n * channels];
+        double spread = 0;
+        if (comp == 3)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int r = raw[3 * i], g = raw[3 * i + 1], b = raw[3 * i + 2];
+                spread += Math.Max(r, Math.Max(g, b)) - Math.Min(r, Math.Min(g, b));
+                if (channels == 3) { px[3 * i] = r / scale; px[3 * i + 1] = g / scale; px[3 * i + 2] = b / scale; }
+                else px[i] = ((r * 77 + g * 150 + b * 29) >> 8) / scale;
+            }
+            spread /= (double)n * scale;
+        }
+        else
+            for (int i = 0; i < n; i++)
+            {
+                float v = raw[i] / scale;
+                if (channels == 1) px[i] = v; else px[3 * i] = px[3 * i + 1] = px[3 * i + 2] = v;
+            }
+        return new DecodedImage(w, h, channels, px, bitDepth, sourceChannels, (float)spread);
+    }
+
+    private static unsafe (int W, int H, int[] Raw) Decode16(byte[] data, int comp, string name)
     {
         using var ms = new MemoryStream(data, writable: false);
         var ctx = new StbImage.stbi__context(ms);
-        int w, h, comp;
-        ushort* p = StbImage.stbi__load_and_postprocess_16bit(ctx, &w, &h, &comp, channels);
+        int w, h, fileComp;
+        ushort* p = StbImage.stbi__load_and_postprocess_16bit(ctx, &w, &h, &fileComp, comp);
         if (p == null) throw new InvalidDataException($"{name}: cannot decode 16-bit PNG");
         try
         {
             if (w <= 0 || h <= 0 || (long)w * h > MaxPixels) throw new InvalidDataException($"{name}: bad decoded size {w}x{h}");
-            var px = new float[w * h * channels];
-            for (int i = 0; i < px.Length; i++) px[i] = p[i] / 65535f;
-            return new DecodedImage(w, h, channels, px, 16);
+            var raw = new int[w * h * comp];
+            for (int i = 0; i < raw.Length; i++) raw[i] = p[i];
+            return (w, h, raw);
         }
         finally { Marshal.FreeHGlobal((IntPtr)p); }
     }
 
-    /// <summary>Checks that a file is a structurally sound PNG or JPEG (without decoding pixels).</summary>
-    public static void CheckFile(string path)
+    /// <summary>Checks that a file is a structurally sound PNG or JPEG (without decoding pixels) and returns its header.</summary>
+    public static ImageHeader CheckFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image file not found", path);
         var len = new FileInfo(path).Length;
         if (len > MaxFileBytes) throw new InvalidDataException($"{path}: image file is too large ({len} bytes)");
-        CheckStructure(File.ReadAllBytes(path), path);
+        return CheckStructure(File.ReadAllBytes(path), path);
     }
 
-    /// <summary>Validates the container structure and returns format, size and bit depth; throws
+    /// <summary>Validates the container structure and returns format, size, bit depth and channel count; throws
     /// <see cref="InvalidDataException"/> naming <paramref name="name"/> otherwise.</summary>
-    public static (ImageFormat Format, int Width, int Height, int BitDepth) CheckStructure(byte[] data, string name)
+    public static ImageHeader CheckStructure(byte[] data, string name)
     {
         if (data.Length >= 8 && data.AsSpan(0, 8).SequenceEqual(PngSignature)) return CheckPng(data, name);
         if (data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return CheckJpeg(data, name);
@@ -108,9 +156,9 @@ public static class ImageDecoding
             throw new InvalidDataException($"{name}: image size {w}x{h} exceeds the limit ({MaxDimension} per side, {MaxPixels} pixels)");
     }
 
-    private static (ImageFormat, int, int, int) CheckPng(byte[] d, string name)
+    private static ImageHeader CheckPng(byte[] d, string name)
     {
-        int pos = 8, w = 0, h = 0, depth = 0, chunks = 0;
+        int pos = 8, w = 0, h = 0, depth = 0, chunks = 0, channels = 0;
         bool ihdr = false, idat = false;
         while (true)
         {
@@ -139,6 +187,7 @@ public static class ImageDecoding
                     _ => false,
                 };
                 if (!okDepth) throw new InvalidDataException($"{name}: unsupported PNG colour type {colour} / bit depth {depth}");
+                channels = colour switch { 0 => 1, 4 => 2, 6 => 4, _ => 3 }; // 2 RGB, 3 palette (RGB entries)
                 if (d[pos + 18] != 0 || d[pos + 19] != 0 || d[pos + 20] > 1) throw new InvalidDataException($"{name}: unsupported PNG compression/filter/interlace method");
                 ihdr = true;
             }
@@ -146,15 +195,15 @@ public static class ImageDecoding
             else if (type == "IEND")
             {
                 if (!ihdr || !idat) throw new InvalidDataException($"{name}: corrupt PNG (no image data)");
-                return (ImageFormat.Png, w, h, depth);
+                return new ImageHeader(ImageFormat.Png, w, h, depth, channels);
             }
             pos += 12 + (int)len;
         }
     }
 
-    private static (ImageFormat, int, int, int) CheckJpeg(byte[] d, string name)
+    private static ImageHeader CheckJpeg(byte[] d, string name)
     {
-        int pos = 2, w = 0, h = 0;
+        int pos = 2, w = 0, h = 0, channels = 0;
         bool frame = false, scan = false;
         while (true)
         {
@@ -166,7 +215,7 @@ public static class ImageDecoding
             if (m == 0xD9)
             {
                 if (!frame || !scan) throw new InvalidDataException($"{name}: corrupt JPEG (no frame or scan before end-of-image)");
-                return (ImageFormat.Jpeg, w, h, 8);
+                return new ImageHeader(ImageFormat.Jpeg, w, h, 8, channels);
             }
             if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue; // standalone markers
             if (m == 0x00 || m == 0xD8) throw new InvalidDataException($"{name}: corrupt JPEG (unexpected marker 0x{m:X2} at byte {pos - 1})");
@@ -192,6 +241,7 @@ public static class ImageDecoding
                 }
                 if (frame) throw new InvalidDataException($"{name}: corrupt JPEG (two frame headers)");
                 frame = true;
+                channels = nc;
             }
             pos += len;
             if (m == 0xDA)

@@ -1,19 +1,43 @@
+using System.Globalization;
 using PaFas.Core;
 
 namespace PaFas.Host.Data;
 
 /// <summary>Loads a sample's images into <see cref="FaceTensors"/>: decode, resize (area filter when
 /// shrinking, bilinear when enlarging) to size x size, channel-first floats in [0, 1]. RGB has 3 channels,
-/// depth and IR 1 (16-bit depth is scaled by 65535). A modality without a path is null, never a black image.</summary>
+/// depth and IR 1 (16-bit files are scaled by 65535, 8-bit by 255). A modality without a path is null, never a
+/// black image.
+/// <para>Slot rules (errors name the sample's source, e.g. the manifest's file:line, and the image):
+/// the RGB slot needs a colour file (3 or 4 channels; a 1- or 2-channel gray file is an error, since it is most
+/// often a depth or IR file in the wrong column); a depth or IR slot takes a gray file, or a colour file whose
+/// channels are equal up to <see cref="MaxGraySpread"/> (many data sets store gray maps as RGB JPEGs), converted
+/// to gray; a clearly coloured file there is an error. The modalities of one sample may have different
+/// resolutions (each is resized on its own), but their aspect ratios (width / height) may differ by at most
+/// <see cref="MaxAspectMismatch"/>; beyond that they are taken to be misregistered.</para></summary>
 public static class ImageLoader
 {
+    /// <summary>Largest mean channel spread (mean over pixels of max - min of R, G, B, in [0, 1]) of a colour
+    /// file accepted in a depth or IR slot: 10 of 255 levels. A gray picture stored as RGB (also as JPEG, whose
+    /// chroma of gray input stays neutral) has a spread near 0; a face photo has several tens of levels.</summary>
+    public const float MaxGraySpread = 10f / 255f;
+
+    /// <summary>Largest accepted relative difference of the aspect ratios (width / height) of two modalities of
+    /// one sample: 10%. 640x480 with 320x240 or 641x480 is fine; 4:3 with 16:9 (33%) or a square crop with
+    /// 4:3 is not.</summary>
+    public const double MaxAspectMismatch = 0.10;
+
     /// <summary>Decodes and resizes the sample's images; errors name the sample's source and the file.</summary>
     public static FaceTensors Load(SampleRecord s, int size)
     {
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size));
         if (s.Rgb == null && s.Depth == null && s.Ir == null)
             throw new InvalidDataException($"{s.Source}: sample '{s.Id}' has no image of any modality");
-        return new FaceTensors(size, LoadOne(s, s.Rgb, 3, size), LoadOne(s, s.Depth, 1, size), LoadOne(s, s.Ir, 1, size));
+        var rgb = Decode(s, Modality.Rgb);
+        var depth = Decode(s, Modality.Depth);
+        var ir = Decode(s, Modality.Ir);
+        WithSource(s, () => CheckShapes(s.Id, new[] { (Modality.Rgb, s.Rgb, rgb), (Modality.Depth, s.Depth, depth), (Modality.Ir, s.Ir, ir) }
+            .Where(x => x.Item3 != null).Select(x => (x.Item1, x.Item2!, x.Item3!.Width, x.Item3.Height))));
+        return new FaceTensors(size, Chw(rgb, size), Chw(depth, size), Chw(ir, size));
     }
 
     /// <summary>Loads many samples in parallel (order kept). The first failure is rethrown as is.</summary>
@@ -33,14 +57,89 @@ public static class ImageLoader
         return result;
     }
 
-    private static float[]? LoadOne(SampleRecord s, string? path, int channels, int size)
+    /// <summary>The slot rules that need only the files' headers (every file exists and is a sound PNG/JPEG,
+    /// the RGB file has colour channels, the aspect ratios agree), without decoding pixels. Throws
+    /// <see cref="InvalidDataException"/> or <see cref="FileNotFoundException"/> naming the file(s).</summary>
+    public static void CheckHeaders(string id, string? rgb, string? depth, string? ir)
     {
+        var shapes = new List<(Modality, string, int, int)>();
+        foreach (var (m, path) in new[] { (Modality.Rgb, rgb), (Modality.Depth, depth), (Modality.Ir, ir) })
+        {
+            if (path == null) continue;
+            var h = ImageDecoding.CheckFile(path);
+            CheckChannels(m, path, h.Channels, null);
+            shapes.Add((m, path, h.Width, h.Height));
+        }
+        CheckShapes(id, shapes);
+    }
+
+    private static DecodedImage? Decode(SampleRecord s, Modality m)
+    {
+        var path = s.PathOf(m);
         if (path == null) return null;
-        DecodedImage img;
-        try { img = ImageDecoding.Decode(path, channels); }
-        catch (FileNotFoundException e) { throw new FileNotFoundException($"{s.Source}: {e.Message}", path, e); }
+        return WithSource(s, () =>
+        {
+            var img = ImageDecoding.Decode(path, m.IsRgb ? 3 : 1);
+            CheckChannels(m, path, img.SourceChannels, img.ChannelSpread);
+            return img;
+        });
+    }
+
+    /// <summary>Runs f, prefixing the sample's source to the message of a file error.</summary>
+    private static T WithSource<T>(SampleRecord s, Func<T> f)
+    {
+        try { return f(); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"{s.Source}: {e.Message}", e.FileName, e); }
         catch (InvalidDataException e) { throw new InvalidDataException($"{s.Source}: {e.Message}", e); }
-        return ToChw(img, size);
+    }
+
+    private static void WithSource(SampleRecord s, Action f) => WithSource(s, () => { f(); return 0; });
+
+    private static float[]? Chw(DecodedImage? img, int size) => img == null ? null : ToChw(img, size);
+
+    private static string Pct(double x) => (100 * x).ToString("F0", CultureInfo.InvariantCulture);
+
+    private static string Describe(int channels) => channels switch
+    {
+        1 => "1-channel (gray)", 2 => "2-channel (gray + alpha)", 3 => "3-channel (colour)", _ => $"{channels}-channel",
+    };
+
+    /// <summary>The channel rule of a slot; <paramref name="spread"/> is null when only the header was read.</summary>
+    private static void CheckChannels(Modality m, string path, int sourceChannels, float? spread)
+    {
+        if (m.IsRgb)
+        {
+            if (sourceChannels < 3)
+                throw new InvalidDataException($"{path}: the RGB slot holds a {Describe(sourceChannels)} image, but RGB needs a colour image. " +
+                    "Are the columns swapped (a depth or IR file given as RGB)? If the data set really is grayscale, store its images with 3 channels.");
+            return;
+        }
+        if (sourceChannels >= 3 && spread is float sp && sp > MaxGraySpread)
+        {
+            var name = ModalityModule.key(m);
+            throw new InvalidDataException(
+                $"{path}: the {name} slot holds a colour image (its R, G, B differ by {(sp * 255).ToString("F1", CultureInfo.InvariantCulture)} of 255 levels on average; " +
+                $"a gray image stored as RGB differs by about 0, the limit is {MaxGraySpread * 255:F0}). Are the columns swapped (an RGB file given as {name})? " +
+                $"If it is a tinted {name} image, convert it to grayscale first.");
+        }
+    }
+
+    /// <summary>The aspect-ratio rule over the modalities of one sample (path, width, height each).</summary>
+    private static void CheckShapes(string id, IEnumerable<(Modality M, string Path, int W, int H)> shapes)
+    {
+        var list = shapes.ToList();
+        for (int i = 0; i < list.Count; i++)
+            for (int j = i + 1; j < list.Count; j++)
+            {
+                var (a, b) = (list[i], list[j]);
+                double ra = (double)a.W / a.H, rb = (double)b.W / b.H;
+                double diff = Math.Max(ra, rb) / Math.Min(ra, rb) - 1;
+                if (diff > MaxAspectMismatch + 1e-9)
+                    throw new InvalidDataException(
+                        $"sample '{id}': {ModalityModule.key(a.M)} {a.Path} is {a.W}x{a.H} but {ModalityModule.key(b.M)} {b.Path} is {b.W}x{b.H}; " +
+                        $"their aspect ratios differ by {Pct(diff)}% (at most {Pct(MaxAspectMismatch)}% is accepted: different resolutions " +
+                        "of one view are resized on their own, different shapes mean misregistered or mismatched files)");
+            }
     }
 
     /// <summary>Resizes a decoded image to size x size and returns channel-first floats.</summary>

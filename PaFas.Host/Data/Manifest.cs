@@ -24,7 +24,8 @@ public sealed record ManifestOptions
     public IReadOnlyDictionary<string, string>? AttackMap { get; init; }
     /// <summary>Skip malformed lines (reported by <see cref="Manifest.LoadWithReport"/>) instead of failing.</summary>
     public bool SkipBad { get; init; }
-    /// <summary>Check that every image exists and is a structurally sound PNG/JPEG.</summary>
+    /// <summary>Check that every image exists and is a structurally sound PNG/JPEG, and the slot rules that need
+    /// only headers (<see cref="ImageLoader.CheckHeaders"/>: a colour file in the RGB slot, agreeing aspect ratios).</summary>
     public bool CheckFiles { get; init; }
     /// <summary>Force the format ("jsonl" or "list"); empty = by extension, then by content.</summary>
     public string Format { get; init; } = "";
@@ -82,12 +83,10 @@ public static class Manifest
                 var s = jsonl ? ParseJson(line, i + 1, ctx) : ParseList(line, i + 1, ctx);
                 if (!ids.Add(s.Id)) throw new LineException($"duplicate sample id '{s.Id}'");
                 if (o.CheckFiles)
-                    foreach (var f in new[] { s.Rgb, s.Depth, s.Ir })
-                        if (f != null)
-                        {
-                            try { ImageDecoding.CheckFile(f); }
-                            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new LineException(e.Message); }
-                        }
+                {
+                    try { ImageLoader.CheckHeaders(s.Id, s.Rgb, s.Depth, s.Ir); }
+                    catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { throw new LineException(e.Message); }
+                }
                 samples.Add(s);
             }
             catch (LineException e)

@@ -35,7 +35,18 @@ public sealed class FaceTensors
         if (depth != null && depth.Length != size * size) throw new ArgumentException($"depth must have {size}x{size} values, got {depth.Length}");
         if (ir != null && ir.Length != size * size) throw new ArgumentException($"IR must have {size}x{size} values, got {ir.Length}");
         if (rgb == null && depth == null && ir == null) throw new ArgumentException("a face needs at least one modality");
+        CheckFinite(rgb, "RGB"); CheckFinite(depth, "depth"); CheckFinite(ir, "IR");
         Size = size; Rgb = rgb; Depth = depth; Ir = ir;
+    }
+
+    /// <summary>NaN or infinite pixels would flow through the model into NaN scores; refused here, where every
+    /// face passes (decoded files cannot produce them: PNG/JPEG samples are integers, scaled and resized with
+    /// finite weights; tensors built by callers can).</summary>
+    private static void CheckFinite(float[]? v, string name)
+    {
+        if (v == null) return;
+        for (int i = 0; i < v.Length; i++)
+            if (!float.IsFinite(v[i])) throw new ArgumentException($"{name} value {i} is {v[i]}; pixel values must be finite");
     }
 
     public int Size { get; }

@@ -47,16 +47,19 @@ public static class EvalRunner
     {
         var grammar = GrammarStore.Default;
         var drop = ParseDrop(o.Drop);
+        // Both splits are read and their files checked (headers, slot rules) before the model is loaded, so that
+        // a bad line or an empty split fails at once, not after the test set has been scored.
+        var manifestOptions = new ManifestOptions { Root = o.Root, CheckFiles = true };
+        var test = Filter(Manifest.Load(o.Data, manifestOptions), o.Domains, o.Data, "test");
+        var val = string.IsNullOrEmpty(o.Val) ? null : Filter(Manifest.Load(o.Val, manifestOptions), o.ValDomains, o.Val, "validation");
         var dir = CheckpointFolder.Resolve(o.Model);
         using var model = LoadedModel.Load(dir, TorchRuntime.ResolveDevice(o.Device));
-        var test = Filter(Manifest.Load(o.Data, new ManifestOptions { Root = o.Root }), o.Domains, o.Data);
         log.LogInformation("eval: {Model} on {N} test samples from {Data}{Drop}", dir, test.Count, o.Data,
             drop.Length > 0 ? " with " + string.Join("+", drop.Select(ModalityModule.key)) + " missing" : "");
         var testRows = Score(model, grammar, test, drop, o, log, "test");
         List<EvalRow>? valRows = null;
-        if (!string.IsNullOrEmpty(o.Val))
+        if (val != null)
         {
-            var val = Filter(Manifest.Load(o.Val, new ManifestOptions { Root = o.Root }), o.ValDomains, o.Val);
             log.LogInformation("eval: {N} validation samples from {Val} (threshold = their EER threshold)", val.Count, o.Val);
             valRows = Score(model, grammar, val, drop, o, log, "val");
         }
@@ -78,12 +81,18 @@ public static class EvalRunner
         return r.ResultValue.ToArray();
     }
 
-    private static List<SampleRecord> Filter(IReadOnlyList<SampleRecord> all, IReadOnlyList<string> domains, string file)
+    /// <summary>The samples of the given domains (all when none is given); an empty result is an error naming the
+    /// file, the domains asked for and the domains the file has.</summary>
+    public static List<SampleRecord> Filter(IReadOnlyList<SampleRecord> all, IReadOnlyList<string> domains, string file, string what)
     {
-        var set = domains.Where(d => d.Trim() != "").ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var set = domains.Select(d => d.Trim()).Where(d => d != "").ToHashSet(StringComparer.OrdinalIgnoreCase);
         var kept = all.Where(s => set.Count == 0 || set.Contains(s.Domain)).ToList();
         if (kept.Count == 0)
-            throw new InvalidDataException($"{file}: the split is empty (domains: {(set.Count == 0 ? "all" : string.Join(",", set))})");
+        {
+            var present = all.Select(s => s.Domain == "" ? "(none)" : s.Domain).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal);
+            throw new InvalidDataException($"{file}: the {what} split is empty: no sample has domain {string.Join(" or ", set)} " +
+                $"(the file's domains: {string.Join(", ", present)})");
+        }
         return kept;
     }
 
