@@ -123,7 +123,12 @@ one() { bash "$0" "$@" || log "FAILED: $* (see the logs in its folder)"; }
 run_suite() { # suite seed
   local s=$2
   case "$1" in
-    p1) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do one cell "$P" "$v" 10 "$s"; done; done ;;
+    # Variant-major: the first two variants on every split before the next two, so a partial run can already
+    # compare PA-FAS with raw labels across domains.
+    p1) local vs=($VARIANTS)
+        for group in "${vs[*]:0:2}" "${vs[*]:2}"; do
+          for P in p1-W p1-C p1-P p1-S; do for v in $group; do one cell "$P" "$v" 10 "$s"; done; done
+        done ;;
     p2) for P in p1-W p1-C p1-P p1-S; do for v in $VARIANTS; do one p2cell "$P" "$v" 10 "$s"; done; done ;;
     p3) for P in p3-PS p3-CW; do for v in $VARIANTS; do one cell "$P" "$v" 10 "$s"; done; done ;;
     nsweep) for N in $NS; do one cell p1-W answer "$N" "$s"; done ;;
