@@ -252,7 +252,7 @@ type PipelineArgs =
 /// `pafas bench`: throughput of the synthetic world, augmentation and the model (training, decoding, GRPO,
 /// prediction, memory, FLOP/s).
 type BenchArgs =
-    { /// One of CliDefaults.BenchTargets ("all" = every one).
+    { /// Comma list of CliDefaults.BenchTargets ("all" = every one).
       What: string
       /// Model preset of the model benchmarks (sft, decode, grpo, predict, peak).
       Preset: string
@@ -771,7 +771,7 @@ module internal CliGrammar =
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
-                | What _ -> String.concat " | " CliDefaults.BenchTargets + d CliDefaults.BenchWhat
+                | What _ -> "comma list of " + String.concat " | " CliDefaults.BenchTargets + d CliDefaults.BenchWhat
                 | Preset _ -> "model preset of sft, decode, grpo, predict, peak: tiny | small | base" + d CliDefaults.BenchPreset
                 | Model _ -> "checkpoint or run folder for decode and predict (default: fresh weights of --preset)"
                 | Out _ -> "output folder" + d CliDefaults.BenchOut
@@ -1182,7 +1182,9 @@ module Cli =
 
     let private bench c (pr: ParseResults<BenchArg>) : BenchArgs =
         let r = newestFirst pr
-        { What = get r (function BenchArg.What v -> Some v | _ -> None) CliDefaults.BenchWhat |> oneOf "what" CliDefaults.BenchTargets
+        { What =
+            get r (function BenchArg.What v -> Some v | _ -> None) CliDefaults.BenchWhat
+            |> fun v -> v.Split(',') |> Array.map (fun w -> oneOf "what" CliDefaults.BenchTargets (w.Trim())) |> String.concat ","
           Out = get r (function BenchArg.Out v -> Some v | _ -> None) CliDefaults.BenchOut |> path "out"
           Repeat = get r (function BenchArg.Repeat v -> Some v | _ -> None) CliDefaults.BenchRepeat |> atLeast 1 "repeat"
           Preset = get r (function BenchArg.Preset v -> Some v | _ -> None) CliDefaults.BenchPreset |> oneOf "preset" CliDefaults.Presets

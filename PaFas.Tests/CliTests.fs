@@ -112,8 +112,8 @@ let private full: (string list * Command) list =
           { Preset = "paper"; Out = "o"; Holdout = "C"; SftSteps = 5; GrpoSteps = 6; PerDomain = 7; Model = "tiny"; Common = c2 }
       [ "bench"; "--what"; "model"; "--out"; "b"; "--repeat"; "1" ],
       Command.Bench { What = "model"; Out = "b"; Repeat = 1; Preset = CliDefaults.BenchPreset; Model = ""; Common = c2 }
-      [ "bench"; "--what"; "decode"; "--preset"; "tiny"; "--model"; "runs/grpo" ],
-      Command.Bench { What = "decode"; Out = CliDefaults.BenchOut; Repeat = CliDefaults.BenchRepeat; Preset = "tiny"; Model = "runs/grpo"; Common = c2 } ]
+      [ "bench"; "--what"; "sft, decode"; "--preset"; "tiny"; "--model"; "runs/grpo" ],
+      Command.Bench { What = "sft,decode"; Out = CliDefaults.BenchOut; Repeat = CliDefaults.BenchRepeat; Preset = "tiny"; Model = "runs/grpo"; Common = c2 } ]
 
 /// The option names a subcommand's help lists (its own and the global ones, without --help).
 let private helpOptions (sub: string) =
@@ -297,6 +297,7 @@ let tests =
               rejects [ "pipeline"; "--model"; "huge" ] "--model"
               rejects [ "bench"; "--what"; "gpu" ] "--what"
               rejects [ "bench"; "--preset"; "huge" ] "--preset"
+              rejects [ "bench"; "--what"; "sft,gpu" ] "--what"
               rejects [ "bench"; "--threads"; "-1" ] "--threads"
               rejects [ "bench"; "--device"; "tpu" ] "--device"
               rejects [ "bench"; "--device"; "cuda:x" ] "--device"

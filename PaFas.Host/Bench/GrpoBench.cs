@@ -8,7 +8,8 @@ namespace PaFas.Host.Bench;
 /// world: P = 4 prompts x G = 8 completions (the demo pipeline's shape), temperature 1, at most 128 new tokens
 /// (the demo's chains are about 130 tokens), one update pass (mu = 1). The trainer records each step's split in
 /// metrics.jsonl (<c>time_rollout_s</c> = sampling the completions, <c>time_reward_s</c> = rewards and
-/// advantages, <c>time_update_s</c> = forward + backward + optimiser); the first step is a warm-up.</summary>
+/// advantages, <c>time_update_s</c> = forward + backward + optimiser); the first step is a warm-up. The update runs
+/// even when a group's rewards tie (a fresh model's usually all do), as in a step with a learning signal.</summary>
 public static class GrpoBench
 {
     public const int Prompts = 4, Group = 8, MaxNewTokens = 128;
@@ -21,7 +22,7 @@ public static class GrpoBench
         {
             Init = init, Data = manifest, Out = outDir, Force = true, Steps = repeat + 1, Prompts = Prompts, Group = Group,
             MaxNewTokens = MaxNewTokens, Seed = s.Seed, Threads = threads, Device = device, TensorBoard = false,
-            EvalEvery = 0, SaveEvery = 0, LogEvery = 1, LogSamples = 0,
+            EvalEvery = 0, SaveEvery = 0, LogEvery = 1, LogSamples = 0, AlwaysUpdate = true,
         }, log);
         var steps = ReadSteps(Path.Combine(outDir, "metrics.jsonl")).Skip(1).ToList();
         if (steps.Count == 0) throw new InvalidOperationException($"{outDir}/metrics.jsonl: no timed GRPO step");

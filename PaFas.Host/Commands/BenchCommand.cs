@@ -35,7 +35,8 @@ public static class BenchCommand
     public static BenchReport Measure(BenchArgs a, ILogger log)
     {
         TorchRuntime.SetThreads(a.Common.Threads);
-        var what = a.What == "all" ? All : new[] { a.What };
+        var what = a.What.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(w => w == "all" ? All : new[] { w }).Distinct().ToArray();
         var report = new BenchReport();
         var tmp = Path.Combine(Path.GetTempPath(), "pafas-bench-" + Environment.ProcessId);
         try

@@ -59,6 +59,9 @@ public sealed record GrpoOptions : TrainOptions
     public int MicroBatch { get; init; } = 16;
     /// <summary>Sample completions written to the log and metrics.jsonl at each logged step.</summary>
     public int LogSamples { get; init; } = 2;
+    /// <summary>Benchmarks: run the update pass even when every advantage is zero (the gradient is then zero, the
+    /// cost that of a real update), so that a fresh model's step can be timed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool AlwaysUpdate { get; init; }
 
     /// <summary>The paper's RL recipe: 500 steps, constant learning rate, no KL, reward = format + classification.
     /// The paper's 1e-6 is for a pre-trained 3B model; for our small model trained from scratch by SFT at 1e-3,
@@ -182,7 +185,7 @@ public static class GrpoTrainer
 
             var updateClock = System.Diagnostics.Stopwatch.StartNew();
             double loss = 0, norm = 0, clip = 0, clipLow = 0, clipHigh = 0, kl = 0;
-            bool signal = o.Beta > 0 || ro.Advantages.Any(a => a != 0);
+            bool signal = o.Beta > 0 || o.AlwaysUpdate || ro.Advantages.Any(a => a != 0);
             if (signal)
             {
                 using var scope = torch.NewDisposeScope();
