@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PaFas.Host.Training;
 
@@ -24,7 +23,7 @@ public static class GrpoBench
             MaxNewTokens = MaxNewTokens, Seed = s.Seed, Threads = threads, Device = device, TensorBoard = false,
             EvalEvery = 0, SaveEvery = 0, LogEvery = 1, LogSamples = 0, AlwaysUpdate = true,
         }, log);
-        var steps = ReadSteps(Path.Combine(outDir, "metrics.jsonl")).Skip(1).ToList();
+        var steps = MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl")).Where(d => d.ContainsKey("time_rollout_s")).Skip(1).ToList();
         if (steps.Count == 0) throw new InvalidOperationException($"{outDir}/metrics.jsonl: no timed GRPO step");
         double[] F(string k) => steps.Select(d => d[k]).ToArray();
         var rollout = F("time_rollout_s");
@@ -41,18 +40,5 @@ public static class GrpoBench
             BenchEntry.Of("grpo.rollout_fraction", "GRPO rollout / step (target <= 0.50)", "ratio", rollout.Zip(total, (r, t) => r / t)),
             BenchEntry.Of("grpo.completion_tokens", "GRPO mean completion length", "tokens", F("completion_length")),
         };
-    }
-
-    /// <summary>The numeric fields of each GRPO step line of a metrics.jsonl (validation lines are skipped).</summary>
-    private static IEnumerable<Dictionary<string, double>> ReadSteps(string file)
-    {
-        foreach (var line in File.ReadLines(file))
-        {
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            using var doc = JsonDocument.Parse(line);
-            if (!doc.RootElement.TryGetProperty("time_rollout_s", out _)) continue;
-            yield return doc.RootElement.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number)
-                .ToDictionary(p => p.Name, p => p.Value.GetDouble());
-        }
     }
 }
