@@ -20,9 +20,27 @@ import statistics
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+def _threads_from_argv(argv):
+    """--threads N (or --threads=N), read before torch is imported: OpenBLAS sizes its own thread pool at load."""
+    for i, x in enumerate(argv):
+        if x == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if x.startswith("--threads="):
+            return x.split("=", 1)[1]
+    return None
+
+
+_t = _threads_from_argv(sys.argv[1:])
+if _t and _t.isdigit() and int(_t) > 0:
+    # Debian's torch calls BLAS through the generic libblas.so.3 (OpenBLAS here), whose pool torch.set_num_threads
+    # does not size: fix it (and OpenMP's) to the same count, unless the caller set them.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", _t)
+    os.environ.setdefault("OMP_NUM_THREADS", _t)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -346,7 +364,8 @@ def main():
     batches = [int(x) for x in a.batches.split(",")]
     model = PaFasModel(c, a.vocab)
     out = {
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "preset": a.preset, "vocab": a.vocab,
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""), "preset": a.preset, "vocab": a.vocab,
         "text_tokens": a.text_tokens, "visual_tokens": model.vn, "parameters": sum(p.numel() for p in model.parameters()),
         "sft_flops_per_step": {str(b): train_flops(c, a.vocab, a.text_tokens, b) for b in batches},
     }

@@ -50,7 +50,11 @@ public sealed class BenchReport
 
     public BenchEntry? Find(string key) => _entries.FirstOrDefault(e => e.Key == key);
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>bench.json: <c>{ created_utc, cores, threads, spec, results: [ {key, name, unit, median, min, max, runs} ] }</c>.</summary>
     public string ToJson(int threads) => JsonSerializer.Serialize(new Dictionary<string, object>
@@ -58,15 +62,24 @@ public sealed class BenchReport
         ["created_utc"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
         ["cores"] = Environment.ProcessorCount,
         ["threads"] = threads,
+        ["load_average"] = LoadAverage(),
         ["spec"] = Spec,
         ["results"] = _entries,
     }, JsonOptions);
+
+    /// <summary>The 1-minute load average when written (/proc/loadavg; NaN elsewhere): on a shared machine, a load
+    /// above the core count means other processes competed for the cores during the timing.</summary>
+    public static double LoadAverage()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return double.NaN; }
+    }
 
     /// <summary>bench.md: one table row per entry.</summary>
     public string ToMarkdown(int threads)
     {
         var md = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
-            $"# pafas bench ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, threads {threads})\n\n"));
+            $"# pafas bench ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, threads {threads}, load average {LoadAverage():F1})\n\n"));
         md.Append("| key | measure | unit | median | min | max |\n|---|---|---|---:|---:|---:|\n");
         foreach (var e in _entries)
             md.Append(string.Create(CultureInfo.InvariantCulture, $"| {e.Key} | {e.Name} | {e.Unit} | {Fmt(e.Median)} | {Fmt(e.Min)} | {Fmt(e.Max)} |\n"));
