@@ -4,13 +4,13 @@
 # of docs/performance.md. Writes OUT/pafas/bench.{json,md}, OUT/reference-tN.json, OUT/compare.{md,json}.
 #
 #   scripts/bench_compare.sh [--threads 2] [--preset small] [--repeat 3] [--out runs/bench-compare]
-#                            [--ref-threads "1 2"] [--model CHECKPOINT] [--what sft,decode,grpo,predict,peak]
+#                            [--ref-threads "1 2"] [--model CHECKPOINT] [--what peak,sft,decode,grpo,predict]
 #
 # --ref-threads: extra thread counts for the reference alone (its best setting is reported); the ratios always use
 # --threads for both. Needs a Release build (dotnet build PaFas.Host -c Release) and /usr/bin/python3 with torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2; preset=small; repeat=3; out=runs/bench-compare; ref_threads=""; model=""; what="sft,decode,grpo,predict,peak"
+threads=2; preset=small; repeat=3; out=runs/bench-compare; ref_threads=""; model=""; what="peak,sft,decode,grpo,predict"
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2;;

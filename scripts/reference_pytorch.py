@@ -319,6 +319,18 @@ def bench_decode(c, vocab, prompt_len, news, repeat, gen, uncached):
     return result
 
 
+def op_overhead_us(repeat, n=20000):
+    """Microseconds per small operation (add of two 1 x 192 tensors), as pafas bench's decode.op_overhead_us."""
+    a, b = torch.randn(1, 192), torch.randn(1, 192)
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            a + b
+        runs.append((time.perf_counter() - t0) * 1e6 / n)
+    return statistics.median(runs)
+
+
 def matmul_peak(n, repeat):
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
@@ -379,6 +391,7 @@ def main():
             out["sft"][str(b)] = {"step_ms": med * 1e3, "samples_per_s": b / med, "tokens_per_s": b * a.text_tokens / med,
                                   "gflops": train_flops(c, a.vocab, a.text_tokens, b) / med / 1e9, "runs_ms": [r * 1e3 for r in runs]}
     if "decode" in what or "uncached" in what:
+        out["op_overhead_us"] = op_overhead_us(a.repeat)
         out["decode"] = bench_decode(c, a.vocab, a.prompt_tokens, [int(x) for x in a.new_tokens.split(",")], a.repeat, gen, "uncached" in what)
     if "matmul" in what:
         out["matmul_peak_gflops"] = matmul_peak(2048, max(3, a.repeat)) / 1e9

@@ -34,6 +34,28 @@ public static class DecodeBench
         return result;
     }
 
+    /// <summary>Cost of one small native tensor operation as the model issues them (an addition of two [1, 192]
+    /// tensors inside a dispose scope) in microseconds: at batch 1 a decoding step is a few hundred such operations,
+    /// so this bounds the cached decoding rate.</summary>
+    public static double[] OpMicroseconds(int repeat)
+    {
+        using var a = torch.randn(1, 192);
+        using var b2 = torch.randn(1, 192);
+        const int n = 20000;
+        var result = new double[repeat];
+        for (int r = 0; r < repeat; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < n; i += 100)
+            {
+                using var scope = NewDisposeScope();
+                for (int k = 0; k < 100; k++) Ops.Add(a, b2);
+            }
+            result[r] = sw.Elapsed.TotalMilliseconds * 1000 / n;
+        }
+        return result;
+    }
+
     public static IEnumerable<BenchEntry> Run(BenchSetup s, int repeat, ILogger log)
     {
         using var model = s.NewModel();
@@ -72,6 +94,7 @@ public static class DecodeBench
                 entries.Add(e);
             }
         }
+        entries.Add(BenchEntry.Of("decode.op_overhead_us", "one small tensor operation (add of two 1 x 192 tensors)", "us", OpMicroseconds(repeat)));
         foreach (var n in NewTokens.Where(n => rates.ContainsKey((n, true)) && rates.ContainsKey((n, false))))
             entries.Add(BenchEntry.Single($"decode.n{n}.cache_speedup", $"KV cache speed-up at {n} new tokens (target >= 5 at 128)", "ratio", rates[(n, true)] / rates[(n, false)]));
         return entries;

@@ -86,7 +86,10 @@ public static class Generator
         var p = new double[v];
         double sum = 0;
         for (int j = 0; j < v; j++) { p[j] = Math.Exp((logits[j] - max) / o.Temperature); sum += p[j]; }
-        var order = Enumerable.Range(0, v).OrderByDescending(j => p[j]).ThenBy(j => j).ToArray();
+        // most probable first, lower id first among equals (a total order: the permutation is unique)
+        var order = new int[v];
+        for (int j = 0; j < v; j++) order[j] = j;
+        Array.Sort(order, (x, y) => { int c = p[y].CompareTo(p[x]); return c != 0 ? c : x.CompareTo(y); });
         double kept = 0;
         int n = 0;
         while (n < v && (n == 0 || kept < o.TopP * sum)) { kept += p[order[n]]; n++; }
