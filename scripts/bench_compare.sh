@@ -29,12 +29,12 @@ dll=PaFas.Host/bin/Release/net10.0/PaFas.Host.dll
 py=/usr/bin/python3
 "$py" -c "import torch" 2>/dev/null || { echo "bench_compare.sh: $py cannot import torch (apt-get install python3-torch libopenblas0-pthread)" >&2; exit 1; }
 mkdir -p "$out"
+rm -f "$out"/reference-t*.json "$out"/compare.md "$out"/compare.json
 model_arg=(); [ -n "$model" ] && model_arg=(--model "$model")
 
 echo "== pafas bench --what $what --preset $preset --threads $threads" >&2
 dotnet "$dll" --threads "$threads" bench --what "$what" --preset "$preset" --repeat "$repeat" --out "$out/pafas" "${model_arg[@]}" >/dev/null
-for t in $threads $ref_threads; do
-  [ -f "$out/reference-t$t.json" ] && [ "$t" != "$threads" ] && continue
+for t in $(printf '%s\n' "$threads" $ref_threads | awk '!seen[$0]++'); do
   echo "== reference_pytorch.py --threads $t" >&2
   "$py" scripts/reference_pytorch.py --spec "$out/pafas/bench.json" --threads "$t" --repeat "$repeat" --what sft,decode,uncached,matmul > "$out/reference-t$t.json"
 done
