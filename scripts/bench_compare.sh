@@ -5,12 +5,14 @@
 #
 #   scripts/bench_compare.sh [--threads 2] [--preset small] [--repeat 3] [--out runs/bench-compare]
 #                            [--ref-threads "1 2"] [--model CHECKPOINT] [--what peak,sft,decode,grpo,predict]
+#                            [--rounds 1]
 #
 # --ref-threads: extra thread counts for the reference alone (its best setting is reported); the ratios always use
-# --threads for both. Needs a Release build (dotnet build PaFas.Host -c Release) and /usr/bin/python3 with torch.
+# --threads for both. --rounds N (for a shared, noisy machine): N - 1 more alternating runs of ours and the reference
+# (SFT step and decoding only, in OUT/round-K/), and the median of each SFT/decoding ratio over the N rounds. Needs a Release build (dotnet build PaFas.Host -c Release) and /usr/bin/python3 with torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2; preset=small; repeat=3; out=runs/bench-compare; ref_threads=""; model=""; what="peak,sft,decode,grpo,predict"
+threads=2; preset=small; repeat=3; out=runs/bench-compare; ref_threads=""; model=""; what="peak,sft,decode,grpo,predict"; rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2;;
@@ -20,7 +22,8 @@ while [ $# -gt 0 ]; do
     --ref-threads) ref_threads=$2; shift 2;;
     --model) model=$2; shift 2;;
     --what) what=$2; shift 2;;
-    -h|--help) sed -n 2,12p "$0"; exit 0;;
+    --rounds) rounds=$2; shift 2;;
+    -h|--help) sed -n 2,15p "$0"; exit 0;;
     *) echo "bench_compare.sh: unknown option $1 (see --help)" >&2; exit 2;;
   esac
 done
@@ -29,7 +32,7 @@ dll=PaFas.Host/bin/Release/net10.0/PaFas.Host.dll
 py=/usr/bin/python3
 "$py" -c "import torch" 2>/dev/null || { echo "bench_compare.sh: $py cannot import torch (apt-get install python3-torch libopenblas0-pthread)" >&2; exit 1; }
 mkdir -p "$out"
-rm -f "$out"/reference-t*.json "$out"/compare.md "$out"/compare.json
+rm -rf "$out"/reference-t*.json "$out"/compare.md "$out"/compare.json "$out"/round-*
 model_arg=(); [ -n "$model" ] && model_arg=(--model "$model")
 
 echo "== pafas bench --what $what --preset $preset --threads $threads" >&2
@@ -39,9 +42,15 @@ for t in $(printf '%s\n' "$threads" $ref_threads | awk '!seen[$0]++'); do
   "$py" scripts/reference_pytorch.py --spec "$out/pafas/bench.json" --threads "$t" --repeat "$repeat" --what sft,decode,uncached,matmul > "$out/reference-t$t.json"
 done
 
-"$py" - "$out" "$threads" $ref_threads <<'PY'
-import json, sys, glob, os
-out, threads = sys.argv[1], int(sys.argv[2])
+for k in $(seq 2 "$rounds"); do
+  echo "== round $k: pafas bench --what sft,decode, then the reference" >&2
+  dotnet "$dll" --threads "$threads" bench --what sft,decode --preset "$preset" --repeat "$repeat" --out "$out/round-$k/pafas" "${model_arg[@]}" >/dev/null
+  "$py" scripts/reference_pytorch.py --spec "$out/round-$k/pafas/bench.json" --threads "$threads" --repeat "$repeat" --what sft,decode > "$out/round-$k/reference-t$threads.json"
+done
+
+"$py" - "$out" "$threads" "$rounds" <<'PY'
+import json, sys, glob, os, statistics
+out, threads, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ours = json.load(open(os.path.join(out, "pafas", "bench.json")))
 ref = json.load(open(os.path.join(out, f"reference-t{threads}.json")))
 refs = {int(os.path.basename(f)[len("reference-t"):-5]): json.load(open(f)) for f in glob.glob(os.path.join(out, "reference-t*.json"))}
@@ -89,7 +98,30 @@ md += [f"| {x['check']} | {x['value']} | {x['target']} | {'yes' if x['met'] else
 if best:
     md += ["", "PyTorch SFT step at batch 32 by thread count: " + ", ".join(
         f"{t}: {refs[t]['sft']['32']['step_ms']:.1f} ms" for t in sorted(refs) if "sft" in refs[t]) + f" (best: {best['threads']})"]
+per_round = {}
+if rounds > 1:
+    def ratios(o, p):
+        x = {e["key"]: e["median"] for e in o["results"]}
+        res = {}
+        for b in o["spec"]["sft_batches"]:
+            if f"sft.b{b}.step_ms" in x and str(b) in p.get("sft", {}):
+                res[f"SFT step batch {b}, ours / PyTorch (target <= 0.75x)"] = (x[f"sft.b{b}.step_ms"] / p["sft"][str(b)]["step_ms"], lambda v: v <= 0.75)
+        for n in o["spec"]["decode_new_tokens"]:
+            k = f"decode.cached.n{n}.tokens_per_s"
+            if k in x and str(n) in p.get("decode", {}).get("cached", {}):
+                res[f"cached decoding {n} tokens, ours / PyTorch (target >= 1.0x)"] = (x[k] / p["decode"]["cached"][str(n)], lambda v: v >= 1.0)
+        return res
+    all_rounds = [ratios(ours, ref)] + [ratios(json.load(open(os.path.join(out, f"round-{k}", "pafas", "bench.json"))),
+                                               json.load(open(os.path.join(out, f"round-{k}", f"reference-t{threads}.json"))))
+                                        for k in range(2, rounds + 1)]
+    md += ["", f"Ratios over {rounds} alternating rounds (round 1 is the table above):", "",
+           "| check | " + " | ".join(f"round {k}" for k in range(1, rounds + 1)) + " | median | met |", "|---|" + "---:|" * (rounds + 1) + ":---:|"]
+    for name in all_rounds[0]:
+        vals = [rr[name][0] for rr in all_rounds if name in rr]
+        med = statistics.median(vals)
+        per_round[name] = {"rounds": vals, "median": med, "met": all_rounds[0][name][1](med)}
+        md.append(f"| {name} | " + " | ".join(f"{v:.2f}x" for v in vals) + f" | {med:.2f}x | {'yes' if per_round[name]['met'] else '**no**'} |")
 open(os.path.join(out, "compare.md"), "w").write("\n".join(md) + "\n")
-json.dump({"rows": rows, "reference_best_threads": best}, open(os.path.join(out, "compare.json"), "w"), indent=2)
+json.dump({"rows": rows, "rounds": per_round, "reference_best_threads": best}, open(os.path.join(out, "compare.json"), "w"), indent=2)
 print("\n".join(md))
 PY
