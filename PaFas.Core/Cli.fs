@@ -266,10 +266,15 @@ type SplitArgs =
       ValFraction: float
       Common: CommonArgs }
 
-/// `pafas bench`: throughput of the synthetic world, augmentation and the model.
+/// `pafas bench`: throughput of the synthetic world, augmentation and the model (training, decoding, GRPO,
+/// prediction, memory, FLOP/s).
 type BenchArgs =
-    { /// "synth" | "augment" | "model" | "memory" | "all".
+    { /// Comma list of CliDefaults.BenchTargets ("all" = every one).
       What: string
+      /// Model preset of the model benchmarks (sft, decode, grpo, predict, peak).
+      Preset: string
+      /// Checkpoint or run folder for decode / predict instead of fresh weights ("" = fresh).
+      Model: string
       /// Folder for bench.json / bench.md.
       Out: string
       /// Repetitions of each measurement.
@@ -459,6 +464,8 @@ module CliDefaults =
     let BenchWhat = "all"
     [<Literal>]
     let BenchRepeat = 3
+    [<Literal>]
+    let BenchPreset = "small"
 
     /// The choices of the enumerated options (the first is not necessarily the default).
     let Shuffles = [ "answer"; "path"; "none" ]
@@ -472,7 +479,7 @@ module CliDefaults =
     let ExportFormats = [ "safetensors"; "trl"; "llava"; "sharegpt"; "vlm-r1" ]
     let ExportKinds = [ "sft"; "grpo" ]
     let PipelinePresets = [ "demo"; "paper" ]
-    let BenchTargets = [ "synth"; "augment"; "model"; "memory"; "all" ]
+    let BenchTargets = [ "synth"; "augment"; "model"; "memory"; "sft"; "decode"; "grpo"; "predict"; "peak"; "all" ]
 
 /// The Argu templates: internal, nothing of them reaches the host.
 module internal CliGrammar =
@@ -800,10 +807,14 @@ module internal CliGrammar =
         | What of target: string
         | Out of dir: string
         | Repeat of int
+        | Preset of name: string
+        | Model of path: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
-                | What _ -> "synth | augment | model | memory | all" + d CliDefaults.BenchWhat
+                | What _ -> "comma list of " + String.concat " | " CliDefaults.BenchTargets + d CliDefaults.BenchWhat
+                | Preset _ -> "model preset of sft, decode, grpo, predict, peak: tiny | small | base" + d CliDefaults.BenchPreset
+                | Model _ -> "checkpoint or run folder for decode and predict (default: fresh weights of --preset)"
                 | Out _ -> "output folder" + d CliDefaults.BenchOut
                 | Repeat _ -> "repetitions per measurement" + d CliDefaults.BenchRepeat
 
@@ -1241,9 +1252,13 @@ module Cli =
 
     let private bench c (pr: ParseResults<BenchArg>) : BenchArgs =
         let r = newestFirst pr
-        { What = get r (function BenchArg.What v -> Some v | _ -> None) CliDefaults.BenchWhat |> oneOf "what" CliDefaults.BenchTargets
+        { What =
+            get r (function BenchArg.What v -> Some v | _ -> None) CliDefaults.BenchWhat
+            |> fun v -> v.Split(',') |> Array.map (fun w -> oneOf "what" CliDefaults.BenchTargets (w.Trim())) |> String.concat ","
           Out = get r (function BenchArg.Out v -> Some v | _ -> None) CliDefaults.BenchOut |> path "out"
           Repeat = get r (function BenchArg.Repeat v -> Some v | _ -> None) CliDefaults.BenchRepeat |> atLeast 1 "repeat"
+          Preset = get r (function BenchArg.Preset v -> Some v | _ -> None) CliDefaults.BenchPreset |> oneOf "preset" CliDefaults.Presets
+          Model = tryGet r (function BenchArg.Model v -> Some v | _ -> None) |> Option.map (path "model") |> Option.defaultValue ""
           Common = c }
 
     let private toCommand (pr: ParseResults<TopArg>) =

@@ -130,7 +130,9 @@ let private full: (string list * Command) list =
       [ "split"; "--data"; "m"; "--root"; "r"; "--protocol"; "p3-PS"; "--out"; "o"; "--val-fraction"; "0.2" ],
       Command.Split { Data = "m"; Root = "r"; Protocol = "p3-PS"; Out = "o"; ValFraction = 0.2; Common = c2 }
       [ "bench"; "--what"; "model"; "--out"; "b"; "--repeat"; "1" ],
-      Command.Bench { What = "model"; Out = "b"; Repeat = 1; Common = c2 } ]
+      Command.Bench { What = "model"; Out = "b"; Repeat = 1; Preset = CliDefaults.BenchPreset; Model = ""; Common = c2 }
+      [ "bench"; "--what"; "sft, decode"; "--preset"; "tiny"; "--model"; "runs/grpo" ],
+      Command.Bench { What = "sft,decode"; Out = CliDefaults.BenchOut; Repeat = CliDefaults.BenchRepeat; Preset = "tiny"; Model = "runs/grpo"; Common = c2 } ]
 
 /// The option names a subcommand's help lists (its own and the global ones, without --help).
 let private helpOptions (sub: string) =
@@ -320,6 +322,8 @@ let tests =
               rejects [ "split"; "--protocol"; "p2-W-depth" ] "p1-W"
               rejects [ "split"; "--protocol"; "p1-W"; "--val-fraction"; "1" ] "--val-fraction"
               rejects [ "split"; "--protocol"; "p1-W"; "--val-fraction"; "NaN" ] "--val-fraction"
+              rejects [ "bench"; "--preset"; "huge" ] "--preset"
+              rejects [ "bench"; "--what"; "sft,gpu" ] "--what"
               rejects [ "bench"; "--threads"; "-1" ] "--threads"
               rejects [ "bench"; "--device"; "tpu" ] "--device"
               rejects [ "bench"; "--device"; "cuda:x" ] "--device"

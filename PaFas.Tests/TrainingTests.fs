@@ -310,6 +310,9 @@ let private sftTests =
               Expect.equal stepRows.Length 3 "a metrics line per step"
               for k in [ "reward_format"; "reward_class"; "tied_fraction"; "completion_length"; "clip_fraction"; "loss" ] do
                   Expect.isTrue (stepRows |> List.forall (fun r -> r.ContainsKey k)) k
+              for k in [ "time_rollout_s"; "time_reward_s"; "time_update_s" ] do
+                  Expect.isTrue (stepRows |> List.forall (fun r -> r.ContainsKey k && r[k] >= 0.0)) k
+              Expect.isTrue (stepRows |> List.forall (fun r -> r["time_rollout_s"] > 0.0)) "sampling takes time"
               Expect.isTrue (rows |> Seq.exists (fun r -> r.ContainsKey "val_accuracy")) "validation logged"
               Expect.isTrue (File.Exists(Path.Combine(gout, "reward.png"))) "reward plot"
               Expect.equal (RunFolder.ReadState(Path.Combine(gout, "final")).Stage) "grpo" "stage"

@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Augmentation;
+using PaFas.Host.Bench;
 using PaFas.Host.Data;
-using PaFas.Host.IO;
 using PaFas.Host.Model;
 using PaFas.Host.Training;
 using TorchSharp;
@@ -14,30 +13,55 @@ using static TorchSharp.torch;
 namespace PaFas.Host.Commands;
 
 /// <summary><c>pafas bench</c>: throughput of the synthetic world (samples/s), PNRPS augmentation (chains/s), the
-/// model's SFT training step (tokens/s) and KV-cached generation (tokens/s), median of <c>--repeat</c> runs,
-/// written to bench.json and bench.md.</summary>
+/// model's training step and generation (model, sft), cached and uncached decoding (decode), the GRPO step split
+/// (grpo), the predictor (predict), memory (memory, peak) and the achieved FLOP/s against the matmul peak (sft);
+/// medians of <c>--repeat</c> runs, written to bench.json and bench.md (see <see cref="BenchReport"/>).</summary>
 public static class BenchCommand
 {
+    /// <summary>The targets "all" runs, in order (peak early: its baseline is then closest to a fresh process).</summary>
+    public static readonly string[] All = { "synth", "augment", "model", "memory", "peak", "sft", "decode", "grpo", "predict" };
+
     public static int Run(BenchArgs a, ILogger log)
     {
-        var what = a.What == "all" ? new[] { "synth", "augment", "model", "memory" } : new[] { a.What };
-        var results = new List<Dictionary<string, object>>();
+        var report = Measure(a, log);
+        int threads = a.Common.Threads > 0 ? a.Common.Threads : torch.get_num_threads();
+        report.Write(a.Out, threads);
+        Console.WriteLine(report.ToMarkdown(threads));
+        log.LogInformation("bench: wrote {Dir}/bench.json and bench.md", a.Out);
+        return 0;
+    }
+
+    /// <summary>Runs the targets of <paramref name="a"/> and returns the report (nothing written).</summary>
+    public static BenchReport Measure(BenchArgs a, ILogger log)
+    {
+        TorchRuntime.SetThreads(a.Common.Threads);
+        var what = a.What.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(w => w == "all" ? All : new[] { w }).Distinct().ToArray();
+        var report = new BenchReport();
         var tmp = Path.Combine(Path.GetTempPath(), "pafas-bench-" + Environment.ProcessId);
         try
         {
             var world = SyntheticWorld.Generate(new SynthOptions { OutDir = Path.Combine(tmp, "warm"), PerDomain = 20, Seed = a.Common.Seed });
+            BenchSetup? setup = null;
+            BenchSetup Setup()
+            {
+                if (setup != null) return setup;
+                setup = new BenchSetup(a.Preset, a.Model, world.ManifestPath, a.Common.Seed, TorchRuntime.ResolveDevice(a.Common.Device));
+                Describe(report, setup, a);
+                return setup;
+            }
             foreach (var w in what)
                 switch (w)
                 {
                     case "synth":
-                        results.Add(Measure("synth: samples/s (4 domains x 100, 64x64, PNG files)", a.Repeat, log, r =>
+                        report.Add(Measure("synth.samples_per_s", "synthetic world (4 domains x 100, 64x64, PNG files)", "samples/s", a.Repeat, log, r =>
                         {
                             var res = SyntheticWorld.Generate(new SynthOptions { OutDir = Path.Combine(tmp, "s" + r), PerDomain = 100, Seed = a.Common.Seed + r, Threads = a.Common.Threads });
                             return res.Samples / res.Seconds;
                         }));
                         break;
                     case "augment":
-                        results.Add(Measure("augment: chains/s (80 samples x N = 50 PNRPS paths, answer shuffle)", a.Repeat, log, r =>
+                        report.Add(Measure("augment.chains_per_s", "augmentation (80 samples x N = 50 PNRPS paths, answer shuffle)", "chains/s", a.Repeat, log, r =>
                         {
                             var sw = Stopwatch.StartNew();
                             var res = Augmenter.Run(new AugmentOptions { Data = world.ManifestPath, Out = Path.Combine(tmp, $"c{r}.jsonl"), Paths = 50, Seed = r, Threads = a.Common.Threads }, GrammarStore.Default);
@@ -45,38 +69,69 @@ public static class BenchCommand
                         }));
                         break;
                     case "model":
-                        foreach (var preset in new[] { "tiny", "small" }) results.AddRange(ModelBench(preset, world.ManifestPath, a, log));
+                        foreach (var preset in new[] { "tiny", "small" }) report.AddRange(ModelBench(preset, world.ManifestPath, a, log));
                         break;
                     case "memory":
-                        results.Add(MemoryBench(world.ManifestPath, a, log));
+                        report.Add(MemoryBench(world.ManifestPath, a, log));
+                        break;
+                    case "peak":
+                        report.AddRange(PeakBench.Run(Setup(), world.ManifestPath, tmp, a.Common.Threads, a.Common.Device, log));
+                        break;
+                    case "sft":
+                        report.AddRange(SftBench.Run(Setup(), a.Repeat, log));
+                        break;
+                    case "decode":
+                        report.AddRange(DecodeBench.Run(Setup(), a.Repeat, log));
+                        break;
+                    case "grpo":
+                        report.AddRange(GrpoBench.Run(Setup(), world.ManifestPath, tmp, a.Repeat, a.Common.Threads, a.Common.Device, log));
+                        break;
+                    case "predict":
+                        report.AddRange(PredictBench.Run(Setup(), tmp, a.Common.Device, a.Repeat, log));
                         break;
                     default:
-                        throw new ArgumentException($"--what must be synth, augment, model, memory or all, got '{w}'");
+                        throw new ArgumentException($"--what must be one of {string.Join(", ", All)} or all, got '{w}'");
                 }
         }
         finally
         {
             try { Directory.Delete(tmp, true); } catch (IOException) { }
         }
-        Directory.CreateDirectory(a.Out);
-        AtomicFile.WriteAllText(Path.Combine(a.Out, "bench.json"), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
-        var md = new StringBuilder($"# pafas bench ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, threads {(a.Common.Threads > 0 ? a.Common.Threads : torch.get_num_threads())})\n\n| measure | median | min | max |\n|---|---:|---:|---:|\n");
-        foreach (var r in results) md.Append($"| {r["name"]} | {r["median"]:F1} | {r["min"]:F1} | {r["max"]:F1} |\n");
-        AtomicFile.WriteAllText(Path.Combine(a.Out, "bench.md"), md.ToString());
-        Console.WriteLine(md.ToString());
-        return 0;
+        return report;
     }
 
-    private static Dictionary<string, object> Measure(string name, int repeat, ILogger log, Func<int, double> once)
+    /// <summary>The workload of the model benchmarks, for the PyTorch reference and for readers of bench.json.</summary>
+    private static void Describe(BenchReport report, BenchSetup s, BenchArgs a)
     {
-        var xs = Enumerable.Range(0, Math.Max(1, repeat)).Select(r => once(r)).OrderBy(x => x).ToArray();
-        log.LogInformation("bench {Name}: median {Median:F1} (runs: {Runs})", name, xs[xs.Length / 2], string.Join(", ", xs.Select(x => x.ToString("F1"))));
-        return new Dictionary<string, object> { ["name"] = name, ["median"] = xs[xs.Length / 2], ["min"] = xs[0], ["max"] = xs[^1], ["runs"] = xs };
+        int t = s.TextTokens, vocab = s.Tokenizer.VocabSize;
+        using var m = s.NewModel();
+        var spec = report.Spec;
+        spec["preset"] = s.Config.Name;
+        spec["checkpoint"] = s.Checkpoint;
+        spec["config"] = s.Config;
+        spec["vocab"] = vocab;
+        spec["parameters"] = m.ParameterCount;
+        spec["text_tokens"] = t;
+        spec["visual_tokens"] = s.Config.VisualTokens;
+        spec["sft_batches"] = SftBench.Batches;
+        spec["sft_flops_per_step"] = SftBench.Batches.ToDictionary(b => b.ToString(CultureInfo.InvariantCulture), b => Flops.TrainStep(s.Config, vocab, t, b));
+        spec["forward_flops_per_sample"] = Flops.Forward(s.Config, vocab, t).Total;
+        spec["decode_new_tokens"] = DecodeBench.NewTokens;
+        spec["decode_prompt_tokens"] = Prompt.Encode(s.Tokenizer, s.Faces[0]).Length;
+        spec["matmul_size"] = SftBench.MatmulSize;
+        spec["threads"] = a.Common.Threads > 0 ? a.Common.Threads : torch.get_num_threads();
+    }
+
+    private static BenchEntry Measure(string key, string name, string unit, int repeat, ILogger log, Func<int, double> once)
+    {
+        var e = BenchEntry.Of(key, name, unit, Enumerable.Range(0, Math.Max(1, repeat)).Select(once).ToArray());
+        log.LogInformation("bench {Name}: median {Median:F1} (runs: {Runs})", name, e.Median, string.Join(", ", e.Runs.Select(x => x.ToString("F1"))));
+        return e;
     }
 
     /// <summary>Resident memory over 500 SFT steps of the tiny preset (batch 8): RSS after step 100 and after step
     /// 500, and the growth between them in MiB (flat memory = dispose scopes release every step's tensors).</summary>
-    private static Dictionary<string, object> MemoryBench(string manifest, BenchArgs a, ILogger log)
+    private static BenchEntry MemoryBench(string manifest, BenchArgs a, ILogger log)
     {
         var g = GrammarStore.Default;
         var cfg = ModelConfig.Preset("tiny");
@@ -111,15 +166,11 @@ public static class BenchCommand
         }
         double at100 = rss[1], at500 = rss[^1];
         log.LogInformation("bench memory: RSS every 50 steps (MiB): {Rss}", string.Join(", ", rss.Select(x => x.ToString("F0"))));
-        return new Dictionary<string, object>
-        {
-            ["name"] = $"memory: RSS growth from SFT step 100 to 500, MiB (tiny, batch 8; RSS {at100:F0} -> {at500:F0} MiB)",
-            ["median"] = at500 - at100, ["min"] = at500 - at100, ["max"] = at500 - at100, ["runs"] = rss.ToArray(),
-        };
+        return BenchEntry.Single("memory.rss_growth_mib", $"RSS growth from SFT step 100 to 500 (tiny, batch 8; RSS {at100:F0} -> {at500:F0} MiB)", "MiB", at500 - at100);
     }
 
     /// <summary>Training-step and generation throughput of one preset on chain-length sequences (batch 16).</summary>
-    private static IEnumerable<Dictionary<string, object>> ModelBench(string preset, string manifest, BenchArgs a, ILogger log)
+    private static IEnumerable<BenchEntry> ModelBench(string preset, string manifest, BenchArgs a, ILogger log)
     {
         var g = GrammarStore.Default;
         var cfg = ModelConfig.Preset(preset);
@@ -137,7 +188,7 @@ public static class BenchCommand
         var (tokens, att) = Sequences.PadRight(seqs, tok.Pad, dev);
         var opt = optim.AdamW(model.parameters(), 1e-4);
         long nTok = seqs.Sum(s => s.Length);
-        var train = Measure($"{preset} ({model.ParameterCount:N0} params): SFT train tokens/s (batch 16 x {seqs[0].Length} tokens + {cfg.VisualTokens} visual)", a.Repeat + 1, log, r =>
+        var train = Measure($"model.{preset}.train_tokens_per_s", $"{preset} ({model.ParameterCount:N0} params): SFT train tokens/s (batch 16 x {seqs[0].Length} tokens + {cfg.VisualTokens} visual)", "tokens/s", a.Repeat + 1, log, r =>
         {
             var sw = Stopwatch.StartNew();
             for (int k = 0; k < 3; k++)
@@ -152,7 +203,7 @@ public static class BenchCommand
             return 3 * nTok / sw.Elapsed.TotalSeconds;
         });
         var prompts = faces.Select(f => Prompt.Encode(tok, f)).ToList();
-        var gen = Measure($"{preset}: generation tokens/s (batch 16, 128 new tokens, KV cache, sampling)", a.Repeat, log, r =>
+        var gen = Measure($"model.{preset}.generate_tokens_per_s", $"{preset}: generation tokens/s (batch 16, 128 new tokens, KV cache, sampling)", "tokens/s", a.Repeat, log, r =>
         {
             var sw = Stopwatch.StartNew();
             var res = PaFas.Host.Model.Generator.Generate(model, tok, vb, prompts, new GenerationOptions(128, 1.0, 1.0, r));

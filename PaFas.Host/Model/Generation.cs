@@ -4,8 +4,10 @@ using static TorchSharp.torch;
 namespace PaFas.Host.Model;
 
 /// <summary>Decoding options: Temperature 0 = greedy; otherwise temperature + nucleus (top-p) sampling from a
-/// System.Random seeded with <paramref name="Seed"/> (same seed, same completions).</summary>
-public sealed record GenerationOptions(int MaxNewTokens = 256, double Temperature = 0, double TopP = 1.0, long Seed = 0);
+/// System.Random seeded with <paramref name="Seed"/> (same seed, same completions). <paramref name="StopAtEos"/> false
+/// keeps decoding after an EOS (EOS is then an ordinary token): benchmarks use it to decode exactly
+/// <paramref name="MaxNewTokens"/> tokens.</summary>
+public sealed record GenerationOptions(int MaxNewTokens = 256, double Temperature = 0, double TopP = 1.0, long Seed = 0, bool StopAtEos = true);
 
 /// <summary>Generated completions (token ids without EOS) and their decoded texts.</summary>
 public sealed record Generation(int[][] Completions, string[] Texts);
@@ -51,7 +53,7 @@ public static class Generator
                 {
                     if (done[i]) { next[i] = tok.Pad; continue; }
                     int id = Pick(last.AsSpan(i * vocab, vocab), o, rng);
-                    if (id == tok.Eos) { done[i] = true; next[i] = tok.Pad; continue; }
+                    if (id == tok.Eos && o.StopAtEos) { done[i] = true; next[i] = tok.Pad; continue; }
                     outs[i].Add(id);
                     next[i] = id;
                     active[i] = true;
@@ -84,7 +86,10 @@ public static class Generator
         var p = new double[v];
         double sum = 0;
         for (int j = 0; j < v; j++) { p[j] = Math.Exp((logits[j] - max) / o.Temperature); sum += p[j]; }
-        var order = Enumerable.Range(0, v).OrderByDescending(j => p[j]).ThenBy(j => j).ToArray();
+        // most probable first, lower id first among equals (a total order: the permutation is unique)
+        var order = new int[v];
+        for (int j = 0; j < v; j++) order[j] = j;
+        Array.Sort(order, (x, y) => { int c = p[y].CompareTo(p[x]); return c != 0 ? c : x.CompareTo(y); });
         double kept = 0;
         int n = 0;
         while (n < v && (n == 0 || kept < o.TopP * sum)) { kept += p[order[n]]; n++; }

@@ -8,12 +8,15 @@ namespace PaFas.Host.Model;
 /// <summary>Root-mean-square layer norm (no mean subtraction, no bias), computed in float32.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
+    private static readonly long[] LastDim = { -1 };
     private readonly Parameter weight;
-    private readonly double _eps;
+    // Scalars are held explicitly: an implicitly converted Scalar can be finalized by the GC while libtorch still
+    // reads it (seen as a libtorch "toFloat" error under load). This one lives as long as the module.
+    private readonly Scalar _eps;
 
     public RmsNorm(long dim, double eps) : base("RmsNorm")
     {
-        _eps = eps;
+        _eps = eps.ToScalar();
         weight = nn.Parameter(torch.ones(dim));
         register_parameter("weight", weight);
     }
@@ -21,12 +24,10 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var xf = x.to_type(ScalarType.Float32);
-        // Scalars are created and disposed explicitly here and below: an implicitly converted Scalar can be
-        // finalized by the GC while libtorch still reads it (seen as a libtorch "toFloat" error under load).
-        using var eps = _eps.ToScalar();
-        var y = xf * torch.rsqrt(Ops.Add((xf * xf).mean(new long[] { -1 }, keepdim: true), eps));
-        return (y.to_type(x.dtype) * weight).MoveToOuterDisposeScope();
+        bool f32 = x.dtype == ScalarType.Float32;   // the usual case: no conversions (each is a native call)
+        var xf = f32 ? x : x.to_type(ScalarType.Float32);
+        var y = xf * torch.rsqrt(Ops.Add((xf * xf).mean(LastDim, keepdim: true), _eps));
+        return ((f32 ? y : y.to_type(x.dtype)) * weight).MoveToOuterDisposeScope();
     }
 }
 
@@ -93,12 +94,19 @@ public sealed class Attention : nn.Module
             k = kCache.narrow(2, 0, offset + s);
             v = vCache.narrow(2, 0, offset + s);
         }
+        Tensor o;
         if (_heads != _kvHeads)
         {
-            k = k.repeat_interleave(_heads / _kvHeads, 1);
-            v = v.repeat_interleave(_heads / _kvHeads, 1);
+            // Grouped-query attention without copying keys and values per query head: query head h uses key/value
+            // head h / rep, so the rep query heads of a group are stacked as rep x S rows of one head
+            // [B, KvH, rep S, hd] (a view when q is contiguous, as after the rotary embedding), with the mask rows
+            // tiled to match. Each row's attention is the same as with repeat_interleave'd keys and values.
+            int rep = _heads / _kvHeads;
+            var qg = q.reshape(b, _kvHeads, rep * s, _headDim);
+            var mg = mask is null || mask.shape[2] == 1 ? mask : mask.repeat(1, 1, rep, 1);
+            o = F.scaled_dot_product_attention(qg, k, v, mg).reshape(b, _heads, s, _headDim);
         }
-        var o = F.scaled_dot_product_attention(q, k, v, mask);
+        else o = F.scaled_dot_product_attention(q, k, v, mask);
         return wo.forward(o.transpose(1, 2).reshape(b, s, _heads * _headDim));
     }
 }
@@ -149,7 +157,8 @@ public static class Rope
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var rotated = torch.cat(new[] { -x2, x1 }, -1);
-        return Ops.Add(x * cos.to_type(x.dtype), rotated * sin.to_type(x.dtype));
+        if (cos.dtype != x.dtype) { cos = cos.to_type(x.dtype); sin = sin.to_type(x.dtype); }
+        return Ops.Add(x * cos, rotated * sin);
     }
 }
 
@@ -391,10 +400,16 @@ public sealed class PaFasModel : nn.Module
             keyValid = cache.KeyValid.narrow(1, 0, total);
         }
         else keyValid = keyValidNew;
-        var qi = torch.arange(offset, total, dtype: ScalarType.Int64, device: dev).unsqueeze(1);   // [S,1]
-        var kj = torch.arange(total, dtype: ScalarType.Int64, device: dev).unsqueeze(0);          // [1,L]
-        var allowed = kj.le(qi).logical_or(kj.lt(vn));                                          // [S,L]
-        var mask = allowed.unsqueeze(0).unsqueeze(0).logical_and(keyValid.unsqueeze(1).unsqueeze(1)); // [B,1,S,L]
+        Tensor mask;
+        if (s == 1 && offset >= vn)
+            mask = keyValid.unsqueeze(1).unsqueeze(1);     // [B,1,1,L]: one new text position may see every earlier one
+        else
+        {
+            var qi = torch.arange(offset, total, dtype: ScalarType.Int64, device: dev).unsqueeze(1);   // [S,1]
+            var kj = torch.arange(total, dtype: ScalarType.Int64, device: dev).unsqueeze(0);          // [1,L]
+            var allowed = kj.le(qi).logical_or(kj.lt(vn));                                          // [S,L]
+            mask = allowed.unsqueeze(0).unsqueeze(0).logical_and(keyValid.unsqueeze(1).unsqueeze(1)); // [B,1,S,L]
+        }
 
         var (cos, sin) = Rope.Tables(positions, cfg.HeadDim, cfg.RopeTheta);
         for (int i = 0; i < layers.Count; i++)

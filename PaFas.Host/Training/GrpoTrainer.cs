@@ -59,6 +59,9 @@ public sealed record GrpoOptions : TrainOptions
     public int MicroBatch { get; init; } = 16;
     /// <summary>Sample completions written to the log and metrics.jsonl at each logged step.</summary>
     public int LogSamples { get; init; } = 2;
+    /// <summary>Benchmarks: run the update pass even when every advantage is zero (the gradient is then zero, the
+    /// cost that of a real update), so that a fresh model's step can be timed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool AlwaysUpdate { get; init; }
 
     /// <summary>The paper's RL recipe: 500 steps, constant learning rate, no KL, reward = format + classification.
     /// The paper's 1e-6 is for a pre-trained 3B model; for our small model trained from scratch by SFT at 1e-3,
@@ -110,7 +113,7 @@ public static class GrpoTrainer
 
     /// <summary>One step's sampled batch, ready for the loss.</summary>
     private sealed record Rollout(List<FaceTensors> Faces, List<int[]> Sequences, List<int> PromptLengths, double[] Advantages,
-        RewardBreakdown[] Rewards, string[] Texts, int[] Lengths, bool[] Ended);
+        RewardBreakdown[] Rewards, string[] Texts, int[] Lengths, bool[] Ended, double GenerateSeconds, double RewardSeconds);
 
     public static GrpoResult Run(GrpoOptions o, ILogger log)
     {
@@ -180,8 +183,9 @@ public static class GrpoTrainer
             var groups = Enumerable.Range(0, chosen.Count).Select(p => ro.Rewards.Skip(p * o.Group).Take(o.Group).Select(r => r.Total).ToArray()).ToArray();
             double tied = Grpo.tiedFraction(groups);
 
+            var updateClock = System.Diagnostics.Stopwatch.StartNew();
             double loss = 0, norm = 0, clip = 0, clipLow = 0, clipHigh = 0, kl = 0;
-            bool signal = o.Beta > 0 || ro.Advantages.Any(a => a != 0);
+            bool signal = o.Beta > 0 || o.AlwaysUpdate || ro.Advantages.Any(a => a != 0);
             if (signal)
             {
                 using var scope = torch.NewDisposeScope();
@@ -196,6 +200,7 @@ public static class GrpoTrainer
                 }
             }
             else session.ApplyUpdate(0.0);
+            double updateSeconds = updateClock.Elapsed.TotalSeconds;
             session.EndStep();
             stepsRun++;
             session.SamplesSeen += ro.Texts.Length;
@@ -218,6 +223,7 @@ public static class GrpoTrainer
                 ["ended_fraction"] = ro.Ended.Average(e => e ? 1.0 : 0.0),
                 ["clip_fraction"] = clip, ["clip_low"] = clipLow, ["clip_high"] = clipHigh,
                 ["advantage_abs_mean"] = ro.Advantages.Average(Math.Abs),
+                ["time_rollout_s"] = ro.GenerateSeconds, ["time_reward_s"] = ro.RewardSeconds, ["time_update_s"] = updateSeconds,
             };
             if (o.Beta > 0) extra["kl"] = kl;
             if (logNow && o.LogSamples > 0)
@@ -264,9 +270,12 @@ public static class GrpoTrainer
             var p = Prompt.Encode(tok, f);
             for (int g = 0; g < o.Group; g++) { groupFaces.Add(f); prompts.Add(p); }
         }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Generation gen;
         using (var vb = VisionBatch.From(groupFaces, dev))
             gen = Generator.Generate(model, tok, vb, prompts, new GenerationOptions(o.MaxNewTokens, o.Temperature, o.TopP, seed));
+        double generateSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
         // The generator stops at EOS, at MaxNewTokens or when the visual prefix + longest prompt fill MaxSeq.
         var cfg = model.Config;
         int budget = Math.Min(o.MaxNewTokens, cfg.MaxSeq - cfg.VisualTokens - prompts.Max(p => p.Length));
@@ -290,7 +299,8 @@ public static class GrpoTrainer
         }
         var byGroup = Enumerable.Range(0, chosen.Count).Select(p => rewards.Skip(p * o.Group).Take(o.Group).Select(r => r.Total).ToArray()).ToArray();
         var adv = Grpo.advantages(scale, o.AdvEps, byGroup).SelectMany(a => a).ToArray();
-        return new Rollout(groupFaces, seqs, prompts.Select(p => p.Length).ToList(), adv, rewards, gen.Texts, lengths, ended);
+        return new Rollout(groupFaces, seqs, prompts.Select(p => p.Length).ToList(), adv, rewards, gen.Texts, lengths, ended,
+            generateSeconds, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Tokens [n,T], attention [n,T] and the completion mask [n,T-1] (aligned with
