@@ -114,7 +114,9 @@ def tied_curve(root, protocols, variant, n=10):
                         continue
                     if r.get("stage") == "grpo" and "tied_fraction" in r and "reward_mean" in r:
                         acc.setdefault(r["step"], []).append(r["tied_fraction"])
-    curve = sorted((k, sum(v) / len(v)) for k, v in acc.items())
+    raw = sorted((k, sum(v) / len(v)) for k, v in acc.items())
+    # 5-step moving average: a step has only P = 4 groups per run, so single steps are coarse.
+    curve = [(k, sum(f for _, f in raw[max(0, i - 2):i + 3]) / len(raw[max(0, i - 2):i + 3])) for i, (k, _) in enumerate(raw)]
     return curve, runs
 
 
@@ -176,13 +178,15 @@ def main(argv):
         for stage, folder in (("SFT", "eval-sft"), ("SFT + GRPO", "eval")):
             ms = [m for p in protos for m in metrics(root, p, v, 10, folder)]
             zero = "" if stage == "SFT" else stat([x for p in protos for x in tied_means(root, p, v)])
-            chains = (lambda key: "n/a") if v == "raw" else (lambda key: stat([quality(m, key) for m in ms]))
+            # Faithfulness is undefined for a cell whose chains cite no cue at all (CitedTotal = 0): left out.
+            chains = (lambda key: "n/a") if v == "raw" else (
+                lambda key: stat([quality(m, key) for m in ms if key != "Faithfulness" or (quality(m, "CitedTotal") or 0) > 0]))
             o.append(f"| {VARIANT_NAMES[v]} | {stage} | {stat(mean_over(root, protos, v, 10, folder, 'hter'))} | "
                      f"{stat(mean_over(root, protos, v, 10, folder, 'auc'))} | {stat(mean_over(root, protos, v, 10, folder, 'eer'))} | "
                      f"{stat([quality(m, 'FormatFailureRate') for m in ms])} | {chains('Faithfulness')} | "
                      f"{chains('Consistency')} | {zero} |")
     o.append("\nThe avg columns average the four splits within a seed (only seeds with all four finished), then over seeds; "
-             "the quality columns pool every finished cell (n = cells).\n")
+             "the quality columns pool every finished cell (n = cells; faithfulness only over cells whose chains cite at least one cue).\n")
 
     o.append("### Protocol 2: modalities missing at test (average over the four Protocol 1 splits; HTER / AUC, %)\n")
     o.append("| method | " + " | ".join(f"{d} HTER | {d} AUC" for _, d in DROPS) + " |")
@@ -236,7 +240,7 @@ def main(argv):
     if svg_path:
         curves = {v: tied_curve(root, protos, v) for v in ("raw", "none", "path", "answer")}
         svg(curves, svg_path)
-        o.append(f"Zero-std GRPO groups per step, mean over the Protocol 1 runs of each variant: `{svg_path}`\n")
+        o.append(f"Zero-std GRPO groups per step (mean over the Protocol 1 runs of each variant, 5-step moving average; (n) = runs): `{svg_path}`\n")
     print("\n".join(o))
 
 
