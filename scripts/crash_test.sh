@@ -25,14 +25,14 @@ step_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ste
 last_logged() { [ -f "$1/metrics.jsonl" ] && tail -n 1 "$1/metrics.jsonl" | python3 -c "import json,sys; print(json.loads(sys.stdin.read() or '{}').get('step',0))" 2>/dev/null || echo 0; }
 
 RUN="$W/crashed"
-first=1
+# continue from last/ when a checkpoint exists; a run killed before its first checkpoint starts over (--force)
+restart() { if [ -f "$RUN/last/trainer_state.json" ]; then echo --resume; elif [ -d "$RUN" ]; then echo --force; fi; }
 for k in $(seq 1 "$KILLS"); do
-  args=("${SFT[@]}" --out "$RUN")
-  [ $first -eq 1 ] || args+=(--resume)
+  args=("${SFT[@]}" --out "$RUN" $(restart))
   # started directly (not through the shell function) so that $! is the training process itself
   dotnet "$DLL" --threads 1 --seed 7 "${args[@]}" > "$W/log$k" 2>&1 &
   pid=$!
-  delay=$(python3 -c "import random; print(round(random.uniform(2.5, 5.0), 2))")
+  delay=$(python3 -c "import random; print(round(random.uniform(3.0, 8.0), 2))")
   sleep "$delay"
   if kill -0 $pid 2>/dev/null; then
     seen=$(last_logged "$RUN")
@@ -40,13 +40,13 @@ for k in $(seq 1 "$KILLS"); do
     saved=$(step_of "$RUN")
     echo "kill $k: SIGKILL after ${delay}s at about step $seen; last/ holds step $saved (lost $((seen > saved ? seen - saved : 0)) steps)"
     if [ "$seen" -gt 0 ] && [ $((seen - saved)) -gt "$SAVE" ]; then echo "FAIL: more than one checkpoint interval lost"; exit 1; fi
-  else
-    wait $pid || true
+  elif wait $pid; then
     echo "kill $k: the run had already finished"
+  else
+    echo "FAIL: run $k exited with an error:"; tail -n 3 "$W/log$k"; exit 1
   fi
-  [ -d "$RUN/last" ] && first=0
 done
-pafas "${SFT[@]}" --out "$RUN" $([ $first -eq 0 ] && echo --resume) > "$W/log-final" 2>&1
+pafas "${SFT[@]}" --out "$RUN" $(restart) > "$W/log-final" 2>&1 || { echo "FAIL: the final run exited with an error:"; tail -n 3 "$W/log-final"; exit 1; }
 if grep -l "error" "$W"/log* > /dev/null 2>&1; then echo "FAIL: a run reported an error:"; grep -h "error" "$W"/log* | head -3; exit 1; fi
 got=$(sha256sum "$RUN/final/model.bin" | cut -d' ' -f1)
 if [ "$got" = "$want" ]; then echo "PASS: final weights identical to the uninterrupted run ($want)"; else echo "FAIL: final weights differ ($got vs $want)"; exit 1; fi
