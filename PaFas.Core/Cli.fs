@@ -551,7 +551,7 @@ module internal CliGrammar =
                 | Out _ -> "output chains JSONL" + d CliDefaults.Chains
                 | Paths _ -> "N: PNRPS reasoning paths per sample" + d CliDefaults.Paths
                 | Shuffle _ -> "answer | path | none" + d CliDefaults.Shuffle
-                | Mode _ -> "pnrps (reasoning chains) | raw (answer only, the baseline)" + d CliDefaults.AugmentMode
+                | Mode _ -> "pnrps (reasoning chains) | raw (the true answer only, never shuffled: the baseline)" + d CliDefaults.AugmentMode
                 | Labelled _ -> "labelled-sample budget; 0 = all" + d CliDefaults.Labelled
                 | Alpha _ -> "PNRPS path length factor, > 1: at most alpha*(D-1) steps" + d CliDefaults.Alpha
                 | Domains _ -> "comma-separated source domains to keep (default: all)"

@@ -303,4 +303,22 @@ let private safetensorsTests =
               Expect.stringContains msg file "the error names the file"
           } ]
 
-let tests = testList "Interop" [ exportTests; scoreTests; safetensorsTests ]
+/// The raw-label baseline keeps every image's own label, whatever --shuffle says; PNRPS chains with the default
+/// answer shuffle do get other samples' answers (so the first check can fail).
+let private rawLabelTests =
+    testList
+        "raw labels"
+        [ test "augment --mode raw: every answer is the sample's true label, even with the default answer shuffle" {
+              let w = world.Value
+              let out = Path.Combine(w.Dir, "raw.jsonl")
+              let r = Augmenter.Run(AugmentOptions(Data = w.Manifest, Out = out, Mode = "raw", Shuffle = "answer", Seed = 3, Threads = 1), g)
+              let rows = lines r.OutFile
+              Expect.equal rows.Length w.Samples.Length "one answer per sample"
+              for o in rows do
+                  Expect.equal (strs o["answer"]) (strs o["true_label"]) (sprintf "%s: raw answer = true label" (str o["id"]))
+                  Expect.equal (str o["think"]) "" "no reasoning"
+              let shuffled = lines w.Chains |> Array.filter (fun o -> strs o["answer"] <> strs o["true_label"])
+              Expect.isNonEmpty shuffled "PNRPS chains with answer shuffle carry other samples' answers"
+          } ]
+
+let tests = testList "Interop" [ exportTests; scoreTests; safetensorsTests; rawLabelTests ]

@@ -38,8 +38,10 @@ public static class Augmenter
 {
     public static AugmentResult Run(AugmentOptions o, Grammar grammar)
     {
-        var mode = ShuffleModeOf(o);
         if (o.Mode != "pnrps" && o.Mode != "raw") throw new ArgumentException($"--mode must be pnrps or raw, got '{o.Mode}'");
+        // Raw labels are the baseline of the paper's Table 1: each image with its own true label. --shuffle applies to
+        // reasoning chains only (a shuffled answer without reasoning would be label noise, not the baseline).
+        var mode = o.Mode == "raw" ? ShuffleMode.NoShuffle : ShuffleModeOf(o);
         if (o.Paths < 1) throw new ArgumentException("--paths must be at least 1");
         if (o.Alpha <= 1.0) throw new ArgumentException("--alpha must be greater than 1 (the paper's alpha > 1)");
 
