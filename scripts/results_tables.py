@@ -64,28 +64,27 @@ def stat(values, scale=100.0):
     return f"{mean:.2f}+-{std:.2f} ({len(vals)})"
 
 
-def mean_over(root, protocols, variant, n, folder, key):
-    """Per seed: the mean over the protocols of that seed that have all of them finished; one value per such seed."""
-    per_seed = {}
+def per_seed(root, protocols, variant, n, folder, key):
+    """The metric of each protocol, per seed that has every protocol finished: {seed: [values]}."""
+    out = {}
     for p in protocols:
         for s in seeds_of(root, p, variant, n):
             m = load(os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", folder, "metrics.json"))
             if m is not None:
-                per_seed.setdefault(s, []).append(m[key])
-    return [sum(v) / len(v) for v in per_seed.values() if len(v) == len(protocols)]
+                out.setdefault(s, []).append(m[key])
+    return {s: v for s, v in out.items() if len(v) == len(protocols)}
+
+
+def mean_over(root, protocols, variant, n, folder, key):
+    """Per seed: the mean over the protocols of that seed that have all of them finished; one value per such seed."""
+    return [sum(v) / len(v) for v in per_seed(root, protocols, variant, n, folder, key).values()]
 
 
 def spread_over(root, protocols, variant, n, folder, key):
     """Per seed with every protocol finished: the standard deviation of the metric across the protocols."""
-    per_seed = {}
-    for p in protocols:
-        for s in seeds_of(root, p, variant, n):
-            m = load(os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", folder, "metrics.json"))
-            if m is not None:
-                per_seed.setdefault(s, []).append(m[key])
     out = []
-    for v in per_seed.values():
-        if len(v) == len(protocols) and len(v) > 1:
+    for v in per_seed(root, protocols, variant, n, folder, key).values():
+        if len(v) > 1:
             mean = sum(v) / len(v)
             out.append(math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1)))
     return out
@@ -96,24 +95,35 @@ def quality(m, key):
     return q.get(key)
 
 
+def grpo_tied(root, protocol, variant, n, seed):
+    """(step, tied fraction) of every GRPO step of a finished run; None when the run has not finished."""
+    d = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{seed}", "grpo")
+    if not os.path.isdir(os.path.join(d, "final")):
+        return None
+    steps = []
+    with open(os.path.join(d, "metrics.jsonl")) as fh:
+        for line in fh:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if r.get("stage") == "grpo" and "tied_fraction" in r and "reward_mean" in r:
+                steps.append((r["step"], r["tied_fraction"]))
+    return steps
+
+
 def tied_curve(root, protocols, variant, n=10):
     """Mean tied (zero-std) fraction per GRPO step over every finished GRPO run of the variant."""
     acc = {}
     runs = 0
     for p in protocols:
         for s in seeds_of(root, p, variant, n):
-            f = os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", "grpo", "metrics.jsonl")
-            if not os.path.exists(os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", "grpo", "final")):
+            steps = grpo_tied(root, p, variant, n, s)
+            if steps is None:
                 continue
             runs += 1
-            with open(f) as fh:
-                for line in fh:
-                    try:
-                        r = json.loads(line)
-                    except ValueError:
-                        continue
-                    if r.get("stage") == "grpo" and "tied_fraction" in r and "reward_mean" in r:
-                        acc.setdefault(r["step"], []).append(r["tied_fraction"])
+            for step, f in steps:
+                acc.setdefault(step, []).append(f)
     raw = sorted((k, sum(v) / len(v)) for k, v in acc.items())
     # 5-step moving average: a step has only P = 4 groups per run, so single steps are coarse.
     curve = [(k, sum(f for _, f in raw[max(0, i - 2):i + 3]) / len(raw[max(0, i - 2):i + 3])) for i, (k, _) in enumerate(raw)]
@@ -246,23 +256,8 @@ def main(argv):
 
 def tied_means(root, protocol, variant, n=10):
     """Mean tied fraction over the GRPO steps of each finished run."""
-    out = []
-    for s in seeds_of(root, protocol, variant, n):
-        d = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{s}", "grpo")
-        if not os.path.isdir(os.path.join(d, "final")):
-            continue
-        vals = []
-        with open(os.path.join(d, "metrics.jsonl")) as fh:
-            for line in fh:
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    continue
-                if r.get("stage") == "grpo" and "tied_fraction" in r and "reward_mean" in r:
-                    vals.append(r["tied_fraction"])
-        if vals:
-            out.append(sum(vals) / len(vals))
-    return out
+    runs = (grpo_tied(root, protocol, variant, n, s) for s in seeds_of(root, protocol, variant, n))
+    return [sum(f for _, f in steps) / len(steps) for steps in runs if steps]
 
 
 def chain_counts(root, protocol, variant, n):
