@@ -10,6 +10,7 @@
 #   OUT [runs/exp]  SEEDS ["1 2 3"]  VARIANTS ["answer raw none path"]  NS ["1 50 100"] (N sweep, besides N = 10)
 #   THREADS [1]  PAFAS_DLL [PaFas.Host/bin/Release/net10.0/PaFas.Host.dll; built if missing]
 #   SFT_STEPS [250] SFT_BATCH [8] GRPO_STEPS [40] (the "exp" recipe below; change them only for a new OUT)
+#   MIXED_BUILDS [0] (1: continue an OUT with a binary other than the one recorded in $OUT/build.txt)
 #
 # A cell = (protocol, variant, N, seed) on one world (seed 42, 160 samples per domain, 64x64):
 #   split (pafas split, validation from the sources, seeded) -> augment (variant: PNRPS with answer / path / no shuffle,
@@ -33,6 +34,21 @@ DLL=${PAFAS_DLL:-"$ROOT/PaFas.Host/bin/Release/net10.0/PaFas.Host.dll"}
 pafas() { dotnet "$DLL" --threads "$THREADS" "$@"; }
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 mkdir -p "$OUT"
+
+# One OUT = one build: a rebuilt binary can round differently (short GRPO runs are sensitive to that), so the first run
+# records its build in $OUT/build.txt (version with commit, and a hash of the two project DLLs) and a later run with
+# another build stops, unless MIXED_BUILDS=1 says the mix is intended.
+stamp() {
+  local now; now="$(pafas --version) dll-sha256 $(cat "$(dirname "$DLL")"/PaFas.Host.dll "$(dirname "$DLL")"/PaFas.Core.dll | sha256sum | cut -c1-16)"
+  [ -f "$OUT/build.txt" ] || { echo "$now" > "$OUT/build.txt"; return 0; }
+  local was; was=$(cat "$OUT/build.txt")
+  if [ "$was" != "$now" ] && [ "${MIXED_BUILDS:-0}" != 1 ]; then
+    echo "experiments.sh: $OUT was built by '$was', this binary ($DLL) is '$now'." >&2
+    echo "  Use another OUT, point PAFAS_DLL at the original build, or set MIXED_BUILDS=1 to mix builds on purpose." >&2
+    exit 2
+  fi
+}
+stamp
 
 world() {
   local W="$OUT/world"
