@@ -247,11 +247,58 @@ def main(argv):
         o.append(f"| {n} | {chains} | {stat([m['hter'] for m in ms])} | {stat([m['auc'] for m in ms])} | {stat(tied_means(root, 'p1-W', 'answer', n))} |")
     o.append("")
 
+    o.append("### Head to head: the same split and seed (Protocol 1 and 3 cells, SFT + GRPO unless named; %)\n")
+    o.append("| comparison | pairs | lower HTER | HTER difference | higher AUC | AUC difference | sign test p (HTER) |")
+    o.append("|---|---:|---:|---:|---:|---:|---:|")
+    for (a, fa), (b, fb), name in PAIRS:
+        pairs = paired(root, protos + p3, a, fa, b, fb)
+        if not pairs:
+            o.append(f"| {name} | 0 | - | - | - | - | - |")
+            continue
+        dh = [x["hter"] - y["hter"] for x, y in pairs]
+        da = [x["auc"] - y["auc"] for x, y in pairs]
+        wins_h = sum(d < 0 for d in dh)
+        o.append(f"| {name} | {len(pairs)} | {wins_h} of {len(pairs)} | {stat(dh)} | {sum(d > 0 for d in da)} of {len(pairs)} | "
+                 f"{stat(da)} | {sign_test(wins_h, sum(d != 0 for d in dh)):.3f} |")
+    o.append("\nEach pair is one (split, seed) where both runs finished; a difference is first minus second (negative HTER = "
+             "the first is better); the sign test is two-sided over the pairs that differ.\n")
+
     if svg_path:
         curves = {v: tied_curve(root, protos, v) for v in ("raw", "none", "path", "answer")}
         svg(curves, svg_path)
         o.append(f"Zero-std GRPO groups per step (mean over the Protocol 1 runs of each variant, 5-step moving average; (n) = runs): `{svg_path}`\n")
     print("\n".join(o))
+
+
+# (first, second, label) for the head-to-head table: (variant, eval folder) each.
+PAIRS = [
+    (("answer", "eval"), ("raw", "eval-sft"), "PA-FAS vs raw SFT"),
+    (("answer", "eval"), ("raw", "eval"), "PA-FAS vs raw SFT + GRPO"),
+    (("raw", "eval"), ("raw", "eval-sft"), "raw SFT + GRPO vs raw SFT"),
+    (("answer", "eval"), ("none", "eval"), "answer shuffle vs no shuffle"),
+    (("answer", "eval"), ("path", "eval"), "answer shuffle vs path shuffle"),
+    (("answer", "eval"), ("answer", "eval-sft"), "PA-FAS: SFT + GRPO vs its SFT"),
+]
+
+
+def paired(root, protocols, a, fa, b, fb, n=10):
+    """(metrics of a, metrics of b) for every protocol and seed where both have finished."""
+    out = []
+    for p in protocols:
+        for s in seeds_of(root, p, a, n):
+            x = load(os.path.join(root, "cells", p, f"{a}-N{n}-s{s}", fa, "metrics.json"))
+            y = load(os.path.join(root, "cells", p, f"{b}-N{n}-s{s}", fb, "metrics.json"))
+            if x is not None and y is not None:
+                out.append((x, y))
+    return out
+
+
+def sign_test(wins, n):
+    """Two-sided exact binomial sign test: P(a split at least this uneven | no difference)."""
+    if n == 0:
+        return 1.0
+    k = min(wins, n - wins)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
 
 
 def tied_means(root, protocol, variant, n=10):
