@@ -248,18 +248,18 @@ def main(argv):
     o.append("")
 
     o.append("### Head to head: the same split and seed (Protocol 1 and 3 cells, SFT + GRPO unless named; %)\n")
-    o.append("| comparison | pairs | lower HTER | HTER difference | higher AUC | AUC difference | sign test p (HTER) |")
-    o.append("|---|---:|---:|---:|---:|---:|---:|")
+    o.append("| comparison | pairs | lower HTER | HTER difference | higher AUC | AUC difference | sign test p, HTER | sign test p, AUC |")
+    o.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for (a, fa), (b, fb), name in PAIRS:
         pairs = paired(root, protos + p3, a, fa, b, fb)
         if not pairs:
-            o.append(f"| {name} | 0 | - | - | - | - | - |")
+            o.append(f"| {name} | 0 | - | - | - | - | - | - |")
             continue
         dh = [x["hter"] - y["hter"] for x, y in pairs]
         da = [x["auc"] - y["auc"] for x, y in pairs]
-        wins_h = sum(d < 0 for d in dh)
-        o.append(f"| {name} | {len(pairs)} | {wins_h} of {len(pairs)} | {stat(dh)} | {sum(d > 0 for d in da)} of {len(pairs)} | "
-                 f"{stat(da)} | {sign_test(wins_h, sum(d != 0 for d in dh)):.3f} |")
+        wins_h, wins_a = sum(d < 0 for d in dh), sum(d > 0 for d in da)
+        o.append(f"| {name} | {len(pairs)} | {wins_h} of {len(pairs)} | {stat(dh)} | {wins_a} of {len(pairs)} | {stat(da)} | "
+                 f"{sign_test(wins_h, sum(d != 0 for d in dh)):.3f} | {sign_test(wins_a, sum(d != 0 for d in da)):.3f} |")
     o.append("\nEach pair is one (split, seed) where both runs finished; a difference is first minus second (negative HTER = "
              "the first is better); the sign test is two-sided over the pairs that differ.\n")
 
