@@ -262,6 +262,16 @@ def main(argv):
                  f"{sign_test(wins_h, sum(d != 0 for d in dh)):.3f} | {sign_test(wins_a, sum(d != 0 for d in da)):.3f} |")
     o.append("\nEach pair is one (split, seed) where both runs finished; a difference is first minus second (negative HTER = "
              "the first is better); the sign test is two-sided over the pairs that differ.\n")
+    o.append("Zero-std GRPO groups (mean over the 40 steps), same split and seed:\n")
+    o.append("| comparison | pairs | first has more | difference (points) | sign test p |")
+    o.append("|---|---:|---:|---:|---:|")
+    for a, b in (("raw", "answer"), ("none", "answer"), ("raw", "none"), ("path", "answer")):
+        ties = [(sum(f for _, f in x) / len(x), sum(f for _, f in y) / len(y)) for p in protos + p3 for s in seeds_of(root, p, a, 10)
+                for x in [grpo_tied(root, p, a, 10, s)] for y in [grpo_tied(root, p, b, 10, s)] if x and y]
+        more = sum(x > y for x, y in ties)
+        o.append(f"| {VARIANT_NAMES[a]} vs {VARIANT_NAMES[b]} | {len(ties)} | {more} of {len(ties)} | {stat([x - y for x, y in ties])} | "
+                 f"{sign_test(more, sum(x != y for x, y in ties)):.3f} |")
+    o.append("")
 
     if svg_path:
         curves = {v: tied_curve(root, protos, v) for v in ("raw", "none", "path", "answer")}
