@@ -259,7 +259,7 @@ def main(argv):
         da = [x["auc"] - y["auc"] for x, y in pairs]
         wins_h, wins_a = sum(d < 0 for d in dh), sum(d > 0 for d in da)
         o.append(f"| {name} | {len(pairs)} | {wins_h} of {len(pairs)} | {stat(dh)} | {wins_a} of {len(pairs)} | {stat(da)} | "
-                 f"{sign_test(wins_h, sum(d != 0 for d in dh)):.3f} | {sign_test(wins_a, sum(d != 0 for d in da)):.3f} |")
+                 f"{sign_test(wins_h, sum(d != 0 for d in dh)):.2g} | {sign_test(wins_a, sum(d != 0 for d in da)):.2g} |")
     o.append("\nEach pair is one (split, seed) where both runs finished; a difference is first minus second (negative HTER = "
              "the first is better); the sign test is two-sided over the pairs that differ.\n")
     o.append("Zero-std GRPO groups (mean over the 40 steps), same split and seed:\n")
@@ -270,7 +270,7 @@ def main(argv):
                 for x in [grpo_tied(root, p, a, 10, s)] for y in [grpo_tied(root, p, b, 10, s)] if x and y]
         more = sum(x > y for x, y in ties)
         o.append(f"| {VARIANT_NAMES[a]} vs {VARIANT_NAMES[b]} | {len(ties)} | {more} of {len(ties)} | {stat([x - y for x, y in ties])} | "
-                 f"{sign_test(more, sum(x != y for x, y in ties)):.3f} |")
+                 f"{sign_test(more, sum(x != y for x, y in ties)):.2g} |")
     o.append("")
 
     if svg_path:
