@@ -46,6 +46,30 @@ let private dc: CommonArgs =
 let private c2: CommonArgs = { Threads = 2; Device = "cuda:1"; Seed = 7; Verbose = true }
 let private globals = [ "--threads"; "2"; "--device"; "CUDA:1"; "--seed"; "7"; "--verbose" ]
 
+/// sft and grpo with every option but --resume/--force set to a non-default value; `full` adds one of the two.
+let private sftArgv =
+    [ "sft"; "--chains"; "c"; "--val"; "v"; "--root"; "r"; "--out"; "o"; "--preset"; "tiny"; "--recipe"; "default"
+      "--steps"; "12"; "--lr"; "0.001"; "--batch"; "3"; "--grad-accum"; "2"; "--warmup"; "4"; "--schedule"; "constant"
+      "--weight-decay"; "0"; "--clip-grad"; "0.5"; "--eval-every"; "0"; "--log-every"; "2"; "--save-every"; "6" ]
+
+let private sftFull: SftArgs =
+    { Chains = "c"; Val = "v"; Root = "r"; Out = "o"; Preset = "tiny"; Recipe = "default"; Steps = 12; Lr = 0.001
+      Batch = 3; GradAccum = 2; Warmup = 4; Schedule = "constant"; WeightDecay = 0.0; ClipGrad = 0.5; EvalEvery = 0
+      LogEvery = 2; SaveEvery = 6; Resume = false; Force = false; Common = c2 }
+
+let private grpoArgv =
+    [ "grpo"; "--data"; "m"; "--root"; "r"; "--init"; "i"; "--out"; "o"; "--val"; "v"; "--steps"; "3"; "--prompts"; "2"
+      "--group"; "4"; "--iterations"; "2"; "--lr"; "2e-5"; "--eps-low"; "0.1"; "--eps-high"; "0.3"; "--temperature"; "0.7"
+      "--top-p"; "0.9"; "--max-new"; "64"; "--reward-mode"; "hierarchical"; "--format-weight"; "0.5"; "--class-weight"; "2"
+      "--scale"; "none"; "--loss"; "dr_grpo"; "--kl"; "0.04"; "--clip-grad"; "0"; "--domains"; "C,P,S"; "--eval-every"; "5"
+      "--log-every"; "1"; "--save-every"; "0" ]
+
+let private grpoFull: GrpoArgs =
+    { Data = "m"; Root = "r"; Init = "i"; Out = "o"; Val = "v"; Steps = 3; Prompts = 2; Group = 4; Iterations = 2
+      Lr = 2e-5; EpsLow = 0.1; EpsHigh = 0.3; Temperature = 0.7; TopP = 0.9; MaxNew = 64; RewardMode = "hierarchical"
+      FormatWeight = 0.5; ClassWeight = 2.0; Scale = "none"; Loss = "dr_grpo"; Kl = 0.04; ClipGrad = 0.0
+      Domains = [ "C"; "P"; "S" ]; EvalEvery = 5; LogEvery = 1; SaveEvery = 0; Resume = false; Force = false; Common = c2 }
+
 /// Every option of every subcommand set to a non-default value, and the record it must give.
 let private full: (string list * Command) list =
     [ [ "synth"; "--out"; "o"; "--per-domain"; "9"; "--size"; "32"; "--domains"; "A, B" ],
@@ -59,40 +83,10 @@ let private full: (string list * Command) list =
       Command.Augment
           { Data = "m"; Annotations = "a"; Root = "r"; Out = "c"; Paths = 7; Shuffle = "path"; Mode = "raw"; Labelled = 0
             Alpha = 1.5; Domains = [ "C"; "P" ]; Common = c2 }
-      [ "sft"; "--chains"; "c"; "--val"; "v"; "--root"; "r"; "--out"; "o"; "--preset"; "tiny"; "--recipe"; "default"
-        "--steps"; "12"; "--lr"; "0.001"; "--batch"; "3"; "--grad-accum"; "2"; "--warmup"; "4"; "--schedule"; "constant"
-        "--weight-decay"; "0"; "--clip-grad"; "0.5"; "--eval-every"; "0"; "--log-every"; "2"; "--save-every"; "6"; "--resume" ],
-      Command.Sft
-          { Chains = "c"; Val = "v"; Root = "r"; Out = "o"; Preset = "tiny"; Recipe = "default"; Steps = 12; Lr = 0.001
-            Batch = 3; GradAccum = 2; Warmup = 4; Schedule = "constant"; WeightDecay = 0.0; ClipGrad = 0.5; EvalEvery = 0
-            LogEvery = 2; SaveEvery = 6; Resume = true; Force = false; Common = c2 }
-      [ "sft"; "--chains"; "c"; "--val"; "v"; "--root"; "r"; "--out"; "o"; "--preset"; "tiny"; "--recipe"; "default"
-        "--steps"; "12"; "--lr"; "0.001"; "--batch"; "3"; "--grad-accum"; "2"; "--warmup"; "4"; "--schedule"; "constant"
-        "--weight-decay"; "0"; "--clip-grad"; "0.5"; "--eval-every"; "0"; "--log-every"; "2"; "--save-every"; "6"; "--force" ],
-      Command.Sft
-          { Chains = "c"; Val = "v"; Root = "r"; Out = "o"; Preset = "tiny"; Recipe = "default"; Steps = 12; Lr = 0.001
-            Batch = 3; GradAccum = 2; Warmup = 4; Schedule = "constant"; WeightDecay = 0.0; ClipGrad = 0.5; EvalEvery = 0
-            LogEvery = 2; SaveEvery = 6; Resume = false; Force = true; Common = c2 }
-      [ "grpo"; "--data"; "m"; "--root"; "r"; "--init"; "i"; "--out"; "o"; "--val"; "v"; "--steps"; "3"; "--prompts"; "2"
-        "--group"; "4"; "--iterations"; "2"; "--lr"; "2e-5"; "--eps-low"; "0.1"; "--eps-high"; "0.3"; "--temperature"; "0.7"
-        "--top-p"; "0.9"; "--max-new"; "64"; "--reward-mode"; "hierarchical"; "--format-weight"; "0.5"; "--class-weight"; "2"
-        "--scale"; "none"; "--loss"; "dr_grpo"; "--kl"; "0.04"; "--clip-grad"; "0"; "--domains"; "C,P,S"; "--eval-every"; "5"
-        "--log-every"; "1"; "--save-every"; "0"; "--resume" ],
-      Command.Grpo
-          { Data = "m"; Root = "r"; Init = "i"; Out = "o"; Val = "v"; Steps = 3; Prompts = 2; Group = 4; Iterations = 2
-            Lr = 2e-5; EpsLow = 0.1; EpsHigh = 0.3; Temperature = 0.7; TopP = 0.9; MaxNew = 64; RewardMode = "hierarchical"
-            FormatWeight = 0.5; ClassWeight = 2.0; Scale = "none"; Loss = "dr_grpo"; Kl = 0.04; ClipGrad = 0.0
-            Domains = [ "C"; "P"; "S" ]; EvalEvery = 5; LogEvery = 1; SaveEvery = 0; Resume = true; Force = false; Common = c2 }
-      [ "grpo"; "--data"; "m"; "--root"; "r"; "--init"; "i"; "--out"; "o"; "--val"; "v"; "--steps"; "3"; "--prompts"; "2"
-        "--group"; "4"; "--iterations"; "2"; "--lr"; "2e-5"; "--eps-low"; "0.1"; "--eps-high"; "0.3"; "--temperature"; "0.7"
-        "--top-p"; "0.9"; "--max-new"; "64"; "--reward-mode"; "hierarchical"; "--format-weight"; "0.5"; "--class-weight"; "2"
-        "--scale"; "none"; "--loss"; "dr_grpo"; "--kl"; "0.04"; "--clip-grad"; "0"; "--domains"; "C,P,S"; "--eval-every"; "5"
-        "--log-every"; "1"; "--save-every"; "0"; "--force" ],
-      Command.Grpo
-          { Data = "m"; Root = "r"; Init = "i"; Out = "o"; Val = "v"; Steps = 3; Prompts = 2; Group = 4; Iterations = 2
-            Lr = 2e-5; EpsLow = 0.1; EpsHigh = 0.3; Temperature = 0.7; TopP = 0.9; MaxNew = 64; RewardMode = "hierarchical"
-            FormatWeight = 0.5; ClassWeight = 2.0; Scale = "none"; Loss = "dr_grpo"; Kl = 0.04; ClipGrad = 0.0
-            Domains = [ "C"; "P"; "S" ]; EvalEvery = 5; LogEvery = 1; SaveEvery = 0; Resume = false; Force = true; Common = c2 }
+      sftArgv @ [ "--resume" ], Command.Sft { sftFull with Resume = true }
+      sftArgv @ [ "--force" ], Command.Sft { sftFull with Force = true }
+      grpoArgv @ [ "--resume" ], Command.Grpo { grpoFull with Resume = true }
+      grpoArgv @ [ "--force" ], Command.Grpo { grpoFull with Force = true }
       [ "eval"; "--model"; "m"; "--data"; "d"; "--val"; "v"; "--root"; "r"; "--out"; "o"; "--drop"; "ir,depth"
         "--domains"; "W"; "--val-domains"; "C,P"; "--batch"; "4"; "--max-new"; "32"; "--protocol"; "1-W"
         "--chains-per-attack"; "0" ],
