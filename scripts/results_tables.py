@@ -43,11 +43,16 @@ def seeds_of(root, protocol, variant, n):
     return sorted(int(x[len(prefix):]) for x in os.listdir(d) if x.startswith(prefix) and x[len(prefix):].isdigit())
 
 
+def cell_metrics(root, protocol, variant, n, seed, folder):
+    """metrics.json of one cell's evaluation folder; None when it has not run."""
+    return load(os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{seed}", folder, "metrics.json"))
+
+
 def metrics(root, protocol, variant, n, folder):
     """metrics.json of every seed that has it."""
     out = []
     for s in seeds_of(root, protocol, variant, n):
-        m = load(os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{s}", folder, "metrics.json"))
+        m = cell_metrics(root, protocol, variant, n, s, folder)
         if m is not None:
             out.append(m)
     return out
@@ -69,7 +74,7 @@ def per_seed(root, protocols, variant, n, folder, key):
     out = {}
     for p in protocols:
         for s in seeds_of(root, p, variant, n):
-            m = load(os.path.join(root, "cells", p, f"{variant}-N{n}-s{s}", folder, "metrics.json"))
+            m = cell_metrics(root, p, variant, n, s, folder)
             if m is not None:
                 out.setdefault(s, []).append(m[key])
     return {s: v for s, v in out.items() if len(v) == len(protocols)}
@@ -266,8 +271,8 @@ def main(argv):
     o.append("| comparison | pairs | first has more | difference (points) | sign test p |")
     o.append("|---|---:|---:|---:|---:|")
     for a, b in (("raw", "answer"), ("none", "answer"), ("raw", "none"), ("path", "answer")):
-        ties = [(sum(f for _, f in x) / len(x), sum(f for _, f in y) / len(y)) for p in protos + p3 for s in seeds_of(root, p, a, 10)
-                for x in [grpo_tied(root, p, a, 10, s)] for y in [grpo_tied(root, p, b, 10, s)] if x and y]
+        ties = [(x, y) for p in protos + p3 for s in seeds_of(root, p, a, 10)
+                for x in [tied_mean(root, p, a, 10, s)] for y in [tied_mean(root, p, b, 10, s)] if x is not None and y is not None]
         more = sum(x > y for x, y in ties)
         o.append(f"| {VARIANT_NAMES[a]} vs {VARIANT_NAMES[b]} | {len(ties)} | {more} of {len(ties)} | {stat([x - y for x, y in ties])} | "
                  f"{sign_test(more, sum(x != y for x, y in ties)):.2g} |")
@@ -296,8 +301,7 @@ def paired(root, protocols, a, fa, b, fb, n=10):
     out = []
     for p in protocols:
         for s in seeds_of(root, p, a, n):
-            x = load(os.path.join(root, "cells", p, f"{a}-N{n}-s{s}", fa, "metrics.json"))
-            y = load(os.path.join(root, "cells", p, f"{b}-N{n}-s{s}", fb, "metrics.json"))
+            x, y = cell_metrics(root, p, a, n, s, fa), cell_metrics(root, p, b, n, s, fb)
             if x is not None and y is not None:
                 out.append((x, y))
     return out
@@ -311,10 +315,16 @@ def sign_test(wins, n):
     return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
 
 
+def tied_mean(root, protocol, variant, n, seed):
+    """Mean tied fraction over the GRPO steps of one finished run; None when it has not finished (or logged no step)."""
+    steps = grpo_tied(root, protocol, variant, n, seed)
+    return sum(f for _, f in steps) / len(steps) if steps else None
+
+
 def tied_means(root, protocol, variant, n=10):
-    """Mean tied fraction over the GRPO steps of each finished run."""
-    runs = (grpo_tied(root, protocol, variant, n, s) for s in seeds_of(root, protocol, variant, n))
-    return [sum(f for _, f in steps) / len(steps) for steps in runs if steps]
+    """Mean tied fraction of each finished run."""
+    runs = (tied_mean(root, protocol, variant, n, s) for s in seeds_of(root, protocol, variant, n))
+    return [m for m in runs if m is not None]
 
 
 def chain_counts(root, protocol, variant, n):
