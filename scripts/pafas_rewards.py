@@ -129,7 +129,7 @@ class Taxonomy:
         return n
 
 
-_taxonomy = None
+_taxonomy = None  # read on first use
 
 
 def default_taxonomy_path():
@@ -267,13 +267,8 @@ def truth_label(solution, tax=None):
     return [tax.canonical(s) or _trim(s)]
 
 
-# ---------------------------------------------------------------------------------------------------------------
 # Reward functions with the trainers' calling convention: keyword arguments `completions` (one per generation) and
 # the dataset's columns (here `solution`), plus whatever else the trainer passes (prompts, trainer_state, ...).
-
-def _texts(completions):
-    return [completion_text(c) for c in completions]
-
 
 def _truths(solution, n):
     if solution is None:
@@ -287,13 +282,13 @@ def _truths(solution, n):
 def _classification_rewards(completions, solution, mode):
     tax = taxonomy()
     truths = _truths(solution, len(completions))
-    return [classification_score(t, truth, mode, tax) for t, truth in zip(_texts(completions), truths)]
+    return [classification_score(completion_text(c), t, mode, tax) for c, t in zip(completions, truths)]
 
 
 def format_reward(completions, **kwargs):
     """R_format per completion (needs no solution)."""
     tax = taxonomy()
-    return [format_score(t, tax) for t in _texts(completions)]
+    return [format_score(completion_text(c), tax) for c in completions]
 
 
 def exact_reward(completions, solution=None, **kwargs):
@@ -329,13 +324,10 @@ def reward_functions(mode="exact"):
     return [format_reward, CLASSIFICATION_REWARDS[mode]]
 
 
-# ---------------------------------------------------------------------------------------------------------------
 # Command line: score a completions file with every mode (the lines `pafas score --completions` reads).
 
 class _Number:
-    """A JSON number kept as its text (an id "7" stays "7"; never a label or a text)."""
-
-    def __init__(self, text):
+    def __init__(self, text):  # a JSON number kept as its text: an id 7 stays "7", and it is never a label or a text
         self.text = text
 
 
