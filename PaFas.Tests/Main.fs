@@ -27,6 +27,7 @@ let allTests =
           libtorch TrainingTests.tests
           libtorch EvalTests.tests
           libtorch InteropTests.tests
+          TrainerRewardsTests.tests
           libtorch BenchTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
