@@ -20,6 +20,7 @@ let allTests =
           MetricsTests.tests
           ProtocolsTests.tests
           CliTests.tests
+          OptionsTests.tests
           libtorch HostTorchTests.tests
           DataTests.tests
           SplitTests.tests

@@ -35,8 +35,8 @@ mkdir -p "$out"
 rm -rf "$out"/reference-t*.json "$out"/compare.md "$out"/compare.json "$out"/round-*
 model_arg=(); [ -n "$model" ] && model_arg=(--model "$model")
 
-echo "== pafas bench --what $what --preset $preset --threads $threads" >&2
-dotnet "$dll" --threads "$threads" bench --what "$what" --preset "$preset" --repeat "$repeat" --out "$out/pafas" "${model_arg[@]}" >/dev/null
+echo "== pafas bench --what $what --model-size $preset --threads $threads" >&2
+dotnet "$dll" --threads "$threads" bench --what "$what" --model-size "$preset" --repeat "$repeat" --out "$out/pafas" "${model_arg[@]}" >/dev/null
 for t in $(printf '%s\n' "$threads" $ref_threads | awk '!seen[$0]++'); do
   echo "== reference_pytorch.py --threads $t" >&2
   "$py" scripts/reference_pytorch.py --spec "$out/pafas/bench.json" --threads "$t" --repeat "$repeat" --what sft,decode,uncached,matmul > "$out/reference-t$t.json"
@@ -44,7 +44,7 @@ done
 
 for k in $(seq 2 "$rounds"); do
   echo "== round $k: pafas bench --what sft,decode, then the reference" >&2
-  dotnet "$dll" --threads "$threads" bench --what sft,decode --preset "$preset" --repeat "$repeat" --out "$out/round-$k/pafas" "${model_arg[@]}" >/dev/null
+  dotnet "$dll" --threads "$threads" bench --what sft,decode --model-size "$preset" --repeat "$repeat" --out "$out/round-$k/pafas" "${model_arg[@]}" >/dev/null
   "$py" scripts/reference_pytorch.py --spec "$out/round-$k/pafas/bench.json" --threads "$threads" --repeat "$repeat" --what sft,decode > "$out/round-$k/reference-t$threads.json"
 done
 

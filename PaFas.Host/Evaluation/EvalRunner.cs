@@ -13,26 +13,6 @@ using PaFas.Host.Model;
 
 namespace PaFas.Host.Evaluation;
 
-/// <summary>Settings of <c>pafas eval</c>.</summary>
-public sealed record EvalOptions
-{
-    public required string Model { get; init; }
-    public required string Data { get; init; }
-    /// <summary>Validation manifest: the decision threshold is its EER threshold (never tuned on test).</summary>
-    public string Val { get; init; } = "";
-    public required string Out { get; init; }
-    /// <summary>Modalities removed at test (Protocol 2): "", "depth", "ir", "depth,ir".</summary>
-    public string Drop { get; init; } = "";
-    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
-    public IReadOnlyList<string> ValDomains { get; init; } = Array.Empty<string>();
-    public int Batch { get; init; } = 32;
-    public int MaxNewTokens { get; init; } = 256;
-    public string Device { get; init; } = "cpu";
-    public string Root { get; init; } = "";
-    /// <summary>Sample chains written per attack in samples.md.</summary>
-    public int ChainsPerAttack { get; init; } = 2;
-}
-
 /// <summary>One evaluated sample.</summary>
 public sealed record EvalRow(SampleRecord Sample, string Completion, double LiveScore, ChainQuality Quality, IReadOnlyList<string> Answer);
 
@@ -46,7 +26,8 @@ public static class EvalRunner
     public static EvalResult Run(EvalOptions o, ILogger log)
     {
         var grammar = GrammarStore.Default;
-        var drop = ParseDrop(o.Drop);
+        o.Validate();
+        var drop = o.Drop.ToArray();
         // Both splits are read and their files checked (headers, slot rules) before the model is loaded, so that
         // a bad line or an empty split fails at once, not after the test set has been scored.
         var manifestOptions = new ManifestOptions { Root = o.Root, CheckFiles = true };
@@ -71,14 +52,6 @@ public static class EvalRunner
         AtomicFile.WriteAllText(Path.Combine(o.Out, "threshold.json"),
             JsonSerializer.Serialize(new { threshold = report.ResultValue.Threshold, from_validation = report.ResultValue.ThresholdFromValidation }));
         return new EvalResult(o.Out, report.ResultValue, quality, testRows);
-    }
-
-    public static Modality[] ParseDrop(string drop)
-    {
-        if (string.IsNullOrWhiteSpace(drop) || drop.Trim() == "none") return Array.Empty<Modality>();
-        var r = Protocols.parseDrop(drop);
-        if (r.IsError) throw new ArgumentException("--drop: " + r.ErrorValue);
-        return r.ResultValue.ToArray();
     }
 
     /// <summary>The samples of the given domains (all when none is given); an empty result is an error naming the
@@ -118,7 +91,7 @@ public static class EvalRunner
                     throw new InvalidDataException($"{s.Source}: nothing left after dropping {string.Join("+", drop.Select(ModalityModule.key))}");
                 return f.Drop(drop);
             }).ToList();
-            var raw = model.Run(faces, o.MaxNewTokens);
+            var raw = model.Run(faces, o.MaxNew);
             for (int i = 0; i < chunk.Count; i++)
             {
                 var s = chunk[i];

@@ -18,8 +18,8 @@ public static class Plots
         Add(Line(rows, Path.Combine(runDir, "reward.png"), "GRPO reward", "mean reward",
             new Series("reward_mean", "total"), new Series("reward_format", "format"), new Series("reward_class", "classification"),
             new Series("val_accuracy", "validation accuracy")));
-        Add(Line(rows, Path.Combine(runDir, "zero_std.png"), "Groups with zero reward std (ineffective samples)", "fraction",
-            new Series("tied_fraction", "zero-std fraction")));
+        Add(Line(rows, Path.Combine(runDir, "zero_std.png"), "Zero-std groups (all rewards equal: no advantage)", "fraction",
+            new Series("zero_std_fraction", "zero-std fraction")));
         return written;
     }
 
