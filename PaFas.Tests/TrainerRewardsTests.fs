@@ -244,7 +244,7 @@ let private parityTests =
 let private world =
     lazy
         (let dir = Gen.tempDir "trainer-rewards" "world"
-         let synth = SyntheticWorld.Generate(SynthOptions(OutDir = Path.Combine(dir, "synth"), PerDomain = 8, Size = 32, Seed = 3, Domains = [| "C" |]))
+         let synth = SyntheticWorld.Generate(SynthOptions(Out = Path.Combine(dir, "synth"), PerDomain = 8, Size = 32, Seed = 3, Domains = [| "C" |]))
          let aug = Augmenter.Run(AugmentOptions(Data = synth.ManifestPath, Out = Path.Combine(dir, "chains.jsonl"), Paths = 2, Seed = 1, Threads = 1), g)
          dir, synth.ManifestPath, aug.OutFile)
 
