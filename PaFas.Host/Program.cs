@@ -9,7 +9,7 @@ namespace PaFas.Host;
 /// <summary>The <c>pafas</c> program: parses the command line (<see cref="CommandLine"/>: each command's options
 /// type, PaFas.Host/Cli), sets up logging and threads, and runs the command's handler (PaFas.Host/Commands).</summary>
 /// <remarks>Exit codes: 0 success (and help / --version); 1 an expected failure (missing or malformed file, bad
-/// argument value, I/O or permission error), reported on one line; 2 a bad command line, or a command that is not implemented;
+/// argument value, I/O or permission error), reported on one line; 2 a bad command line (the message names the option);
 /// 3 an unexpected error (PAFAS_TRACE=1 prints its stack trace); 130 cancelled by Ctrl-C.</remarks>
 public static class Program
 {

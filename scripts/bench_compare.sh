@@ -3,7 +3,7 @@
 # on the same workload with the same thread count, one after the other, and prints the ratios against the targets
 # of docs/performance.md. Writes OUT/pafas/bench.{json,md}, OUT/reference-tN.json, OUT/compare.{md,json}.
 #
-#   scripts/bench_compare.sh [--threads 2] [--preset small] [--repeat 3] [--out runs/bench-compare]
+#   scripts/bench_compare.sh [--threads 2] [--model-size small] [--repeat 3] [--out runs/bench-compare]
 #                            [--ref-threads "1 2"] [--model CHECKPOINT] [--what peak,sft,decode,grpo,predict]
 #                            [--rounds 1]
 #
@@ -16,7 +16,7 @@ threads=2; preset=small; repeat=3; out=runs/bench-compare; ref_threads=""; model
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2;;
-    --preset) preset=$2; shift 2;;
+    --model-size) preset=$2; shift 2;;
     --repeat) repeat=$2; shift 2;;
     --out) out=$2; shift 2;;
     --ref-threads) ref_threads=$2; shift 2;;

@@ -52,7 +52,7 @@ public static class CommandLine
         var tokens = Normalise(argv ?? Array.Empty<string>());
         if (tokens is ["help"]) tokens = new List<string> { "--help" };
         else if (tokens is ["help", var sub] && Find(sub) != null) tokens = new List<string> { sub, "--help" };
-        else if (tokens is ["help", var bad, ..]) return new Parsed.Error($"unknown subcommand '{bad}'; use one of: {string.Join(", ", Names)}", "");
+        else if (tokens is ["help", var bad, ..] && Find(bad) == null) return new Parsed.Error($"unknown subcommand '{bad}'; use one of: {string.Join(", ", Names)}", "");
         string subName = tokens.FirstOrDefault(t => Find(t) != null) ?? "";
         try
         {

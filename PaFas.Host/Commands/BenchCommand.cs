@@ -203,7 +203,7 @@ public static class BenchCommand
         var gen = Measure($"model.{preset}.generate_tokens_per_s", $"{preset}: generation tokens/s (batch 16, 128 new tokens, KV cache, sampling)", "tokens/s", a.Repeat, log, r =>
         {
             var sw = Stopwatch.StartNew();
-            var res = PaFas.Host.Model.Generator.Generate(model, tok, vb, prompts, new GenerationOptions(128, 1.0, 1.0, r));
+            var res = PaFas.Host.Model.Generator.Generate(model, tok, vb, prompts, new GenerationOptions(128, Temperature: 1.0, Seed: r));
             return res.Completions.Sum(c => c.Length + 1) / sw.Elapsed.TotalSeconds;
         });
         tokens.Dispose(); att.Dispose();

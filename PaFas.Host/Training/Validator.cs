@@ -110,7 +110,7 @@ public sealed class Validator
             var chunk = faces.Skip(i).Take(batch).ToList();
             var prompts = chunk.Select(f => Prompt.Encode(tok, f)).ToList();
             using var vb = VisionBatch.From(chunk, dev);
-            var gen = Generator.Generate(model, tok, vb, prompts, new GenerationOptions(maxNewTokens, 0.0, 1.0, seed));
+            var gen = Generator.Generate(model, tok, vb, prompts, new GenerationOptions(maxNewTokens, Seed: seed));
             var live = LiveScore.Compute(model, tok, vb, prompts, gen.Completions);
             for (int j = 0; j < chunk.Count; j++)
             {
