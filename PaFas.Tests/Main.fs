@@ -18,6 +18,7 @@ let allTests =
           RewardsTests.tests
           JudgeTests.tests
           ChainCodecTests.tests
+          LabelsTests.tests
           GrpoTests.tests
           MetricsTests.tests
           ProtocolsTests.tests

@@ -31,7 +31,7 @@ let private world =
              [ for s in samples do
                    let label = List.ofSeq s.Label
                    if Taxonomy.isValidLabel g.Taxonomy label then
-                       let avail = PaFas.Host.Augmentation.Augmenter.AvailabilityOf s
+                       let avail = s.Availability
                        let cues = (if isNull s.Cues then Seq.empty else Seq.ofList (List.ofSeq s.Cues)) |> Seq.choose Cue.tryParse |> Set.ofSeq
                        for p in Pnrps.sample g cfg (PaFas.Host.Augmentation.Augmenter.SampleSeed(5, s.Id)) { Label = label; Available = avail; Cues = cues } do
                            yield s, { SampleId = s.Id; Steps = p.Steps; Answer = p.Answer; TrueLabel = label } ]

@@ -58,9 +58,7 @@ public static class Augmenter
         int skipped = kept.Count - usable.Count;
 
         // The limited-annotation budget: a seeded random subset, as the paper's ~800 labelled samples.
-        var rng = new Random(o.Seed);
-        if (o.Labelled > 0 && usable.Count > o.Labelled)
-            usable = usable.OrderBy(_ => rng.Next()).Take(o.Labelled).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
+        usable = Labelled.choose(o.Seed, o.Labelled, usable.Select(s => s.Id).ToArray()).Select(i => usable[i]).ToList();
 
         var cfg = new PnrpsConfig(o.Alpha, o.Paths, Pnrps.defaultConfig.DetourProbability,
             Pnrps.defaultConfig.MaxObservationsPerNode, Pnrps.defaultConfig.MaxAttemptsFactor);
@@ -76,7 +74,7 @@ public static class Augmenter
                 perSample[i] = new[] { new Chain(s.Id, FSharpList<Step>.Empty, label, label) };
                 return;
             }
-            var ps = new PnrpsSample(label, AvailabilityOf(s), SetModule.OfSeq(CuesOf(s, external)));
+            var ps = new PnrpsSample(label, s.Availability, SetModule.OfSeq(CuesOf(s, external)));
             perSample[i] = Pnrps.sample(grammar, cfg, SampleSeed(o.Seed, s.Id), ps)
                 .Select(p => new Chain(s.Id, p.Steps, p.Answer, label)).ToArray();
         });
@@ -120,13 +118,6 @@ public static class Augmenter
             foreach (char ch in id) { h ^= ch; h *= 16777619; }
             return (int)(h ^ (uint)seed * 0x9E3779B9u) & 0x7fffffff;
         }
-    }
-
-    public static Availability AvailabilityOf(SampleRecord s)
-    {
-        var r = AvailabilityModule.ofPresence(s.Rgb != null, s.Depth != null, s.Ir != null);
-        if (r.IsError) throw new InvalidDataException($"{s.Source}: {r.ErrorValue}");
-        return r.ResultValue;
     }
 
     private static IEnumerable<Cue> CuesOf(SampleRecord s, Dictionary<string, string[]>? external)
