@@ -142,7 +142,7 @@ public static class EvalRunner
             {
                 var f = ImageLoader.Load(s, model.Config.ImageSize);
                 if (drop.Length == 0) return f;
-                if (ModalityModule.all.All(m => !f.Has(m) || drop.Contains(m)))
+                if (AvailabilityModule.drop(drop, f.Availability).IsError)
                     throw new InvalidDataException($"{s.Source}: nothing left after dropping {string.Join("+", drop.Select(ModalityModule.key))}");
                 return f.Drop(drop);
             }).ToList();

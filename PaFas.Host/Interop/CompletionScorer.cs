@@ -17,7 +17,7 @@ public sealed record CompletionLine(string Id, string Text, string Source, IRead
 /// it is 0 (<see cref="Judge.failureKind"/>). <see cref="LiveScore"/> comes from the parsed answer: 1 'Real Face', 0 a spoof answer, 0.5 unparsable.</summary>
 public sealed record ScoredCompletion(
     CompletionLine Line, RewardBreakdown Reward, string Failure, string FailureDetail, IReadOnlyList<string>? Answer,
-    double LiveScore, IReadOnlyList<string>? Truth, string Attack, string Domain);
+    double LiveScore, IReadOnlyList<string>? Truth, string Attack, string Domain, Judgement Judgement);
 
 /// <summary>Rewards, format failures and FAS metrics of a completions file.</summary>
 public sealed record CompletionReport(
@@ -142,7 +142,7 @@ public static class CompletionScorer
             var answer = j.Answer?.Value.ToArray();
             var attack = s?.Attack ?? (truth != null && truth.Count > 0 && !TaxonomyModule.isLive(truthList) ? truth[^1] : "");
             rows.Add(new ScoredCompletion(l, reward, failure == null ? "" : Judge.failureKind(failure),
-                failure == null ? "" : Judge.failureDetail(failure), answer, LiveScoreOf(j), truth, attack, s?.Domain ?? ""));
+                failure == null ? "" : Judge.failureDetail(failure), answer, LiveScoreOf(j), truth, attack, s?.Domain ?? "", j));
         }
         var failures = rows.Where(r => r.Failure != "").GroupBy(r => r.Failure).OrderByDescending(x => x.Count())
             .ToDictionary(x => x.Key, x => x.Count());
@@ -197,6 +197,8 @@ public static class CompletionScorer
             {
                 ["id"] = x.Line.Id, ["format"] = x.Reward.Format, ["classification"] = x.Reward.Classification, ["total"] = x.Reward.Total,
                 ["failure"] = x.Failure, ["answer"] = x.Answer, ["truth"] = x.Truth, ["live_score"] = x.LiveScore,
+                ["conclusion"] = x.Judgement.Conclusion?.Value, ["consistent"] = Judge.consistent(x.Judgement)?.Value,
+                ["self_contradictory"] = Judge.selfContradictory(x.Judgement),
             })).Append('\n');
         AtomicFile.WriteAllText(Path.Combine(outDir, "scored.jsonl"), sb.ToString());
     }
