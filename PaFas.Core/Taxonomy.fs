@@ -26,7 +26,11 @@ type TaxonomySpec =
 
 [<RequireQualifiedAccess>]
 module Taxonomy =
+    /// The live class: the only place its name is spelled (C# `const` fields can use it).
+    [<Literal>]
     let LiveName = "Real Face"
+
+    [<Literal>]
     let SpoofName = "Spoof Face"
 
     /// Whitespace-collapsed, lower-case key under which node names are matched (see `canonical`).

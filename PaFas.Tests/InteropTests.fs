@@ -225,6 +225,12 @@ let private scoreTests =
               Expect.isNotNull (m["fas"]["auc"]) "AUC"
               Expect.equal ((m["format_failures"]["no <think> tag"]).GetValue<int>()) 1 "failures in metrics.json"
               Expect.stringContains (CompletionScorer.Summary report) "format failures: 37.5%" "summary"
+              let scored = File.ReadAllLines(Path.Combine(out, "scored.jsonl")) |> Array.map JsonNode.Parse
+              for r in scored do
+                  Expect.isFalse (isNull (r["self_contradictory"])) "scored.jsonl says whether the chain contradicts itself"
+              // "The face looks odd." is not a clause of the grammar: the judge flags it, and no chain has a conclusion
+              Expect.isTrue ((scored[0]["self_contradictory"]).GetValue<bool>()) "an ill-formed clause"
+              Expect.isNull (scored[0]["conclusion"]) "no forward step, no conclusion"
           }
           test "without a manifest: truth from the line, or none (format only, no FAS metrics)" {
               let dir = tempDir "score2"

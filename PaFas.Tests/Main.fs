@@ -16,6 +16,9 @@ let allTests =
           PnrpsTests.tests
           ShuffleTests.tests
           RewardsTests.tests
+          JudgeTests.tests
+          ChainCodecTests.tests
+          LabelsTests.tests
           GrpoTests.tests
           MetricsTests.tests
           ProtocolsTests.tests

@@ -37,7 +37,7 @@ public sealed class BenchSetup
         if (samples.Count < faces) throw new InvalidDataException($"{manifest}: {samples.Count} samples, the benchmarks need {faces}");
         Faces = ImageLoader.LoadBatch(samples, Config.ImageSize);
         var path = string.Join(" ", Enumerable.Repeat(Clause, 6));
-        Completion = Tokenizer.Encode(GrammarModule.renderText(path, ListModule.OfSeq(new[] { "Real Face" })));
+        Completion = Tokenizer.Encode(GrammarModule.renderText(path, ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
     }
 
     public ModelConfig Config { get; }

@@ -136,7 +136,7 @@ public static class BenchCommand
         var dev = TorchRuntime.ResolveDevice(a.Device);
         var faces = ImageLoader.LoadBatch(Manifest.Load(manifest).Take(8).ToList(), cfg.ImageSize);
         var path = string.Join(" ", Enumerable.Repeat("In the depth map the face region is flat with no facial relief. This points to Spoof Face.", 6));
-        var completion = tok.Encode(GrammarModule.renderText(path, Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { "Real Face" })));
+        var completion = tok.Encode(GrammarModule.renderText(path, Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
         var seqs = faces.Select(f => Prompt.Encode(tok, f).Concat(completion).Append(tok.Eos).ToArray()).ToList();
         using var model = new PaFasModel(cfg, tok.VocabSize, a.Seed);
         model.to(dev);
@@ -177,7 +177,7 @@ public static class BenchCommand
         var faces = ImageLoader.LoadBatch(samples, cfg.ImageSize);
         // A typical chain: about 130 completion tokens.
         var path = string.Join(" ", Enumerable.Repeat("In the depth map the face region is flat with no facial relief. This points to Spoof Face.", 6));
-        var completion = tok.Encode(GrammarModule.renderText(path, Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { "Real Face" })));
+        var completion = tok.Encode(GrammarModule.renderText(path, Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
         var seqs = faces.Select(f => Prompt.Encode(tok, f).Concat(completion).Append(tok.Eos).ToArray()).ToList();
         using var model = new PaFasModel(cfg, tok.VocabSize, a.Seed);
         model.to(dev);

@@ -20,7 +20,7 @@ public sealed record ManifestOptions
     public string AttackPattern { get; init; } = "";
     /// <summary>Regex over a list-file line's first path; group "domain" (or group 1) names the domain.</summary>
     public string DomainPattern { get; init; } = "";
-    /// <summary>Dataset attack names -> taxonomy leaves (case-insensitive); default <see cref="Manifest.DefaultAttackMap"/>.</summary>
+    /// <summary>Dataset attack names -> taxonomy leaves (case-insensitive); default <see cref="SampleLabelModule.defaultAttackMap"/>; the core interprets labels (<see cref="SampleLabelModule.interpret"/>).</summary>
     public IReadOnlyDictionary<string, string>? AttackMap { get; init; }
     /// <summary>Skip malformed lines (reported by <see cref="Manifest.LoadWithReport"/>) instead of failing.</summary>
     public bool SkipBad { get; init; }
@@ -46,18 +46,6 @@ public sealed record ManifestLoad(IReadOnlyList<SampleRecord> Samples, IReadOnly
 /// labels against the taxonomy; every error names file:line. Writes JSONL manifests.</summary>
 public static class Manifest
 {
-    /// <summary>Common dataset attack names -> taxonomy leaves (the leaf names themselves are always accepted).</summary>
-    public static readonly IReadOnlyDictionary<string, string> DefaultAttackMap = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["print"] = "Flat Print Attack", ["flat"] = "Flat Print Attack", ["photo"] = "Flat Print Attack",
-        ["wrap"] = "Wrapped Print Attack", ["wrapped"] = "Wrapped Print Attack", ["warped"] = "Wrapped Print Attack",
-        ["cut"] = "Print with Cut-outs Attack", ["cutout"] = "Print with Cut-outs Attack", ["cut-out"] = "Print with Cut-outs Attack",
-        ["replay"] = "Screen Replay Attack", ["screen"] = "Screen Replay Attack", ["video"] = "Screen Replay Attack",
-        ["rigid"] = "Rigid Mask Attack", ["mask"] = "Rigid Mask Attack", ["3dmask"] = "Rigid Mask Attack",
-        ["silicone"] = "Silicone Mask Attack", ["papermask"] = "Paper Mask Attack", ["paper_mask"] = "Paper Mask Attack",
-        ["glasses"] = "Glasses Attack", ["partial"] = "Glasses Attack",
-    };
-
     /// <summary>Loads a manifest; fails on the first bad line (or skips bad lines in SkipBad mode).</summary>
     public static IReadOnlyList<SampleRecord> Load(string path, ManifestOptions? o = null) => LoadWithReport(path, o).Samples;
 
@@ -116,6 +104,8 @@ public static class Manifest
     private sealed record Ctx(string File, string Root, ManifestOptions O, Grammar G)
     {
         public readonly Regex? AttackRx = O.AttackPattern == "" ? null : new Regex(O.AttackPattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        public readonly FSharpMap<string, string> AttackMap = O.AttackMap == null ? SampleLabelModule.defaultAttackMap
+            : MapModule.OfSeq(O.AttackMap.Select(kv => Tuple.Create(kv.Key, kv.Value)));
         public readonly Regex? DomainRx = O.DomainPattern == "" ? null : new Regex(O.DomainPattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
         public readonly HashSet<string> Vocabulary = G.Templates.Cues.Select(kv => kv.Key.ToString()).ToHashSet(StringComparer.Ordinal);
     }
@@ -127,21 +117,6 @@ public static class Manifest
         if (p == "" || p == "-" || p.Equals("null", StringComparison.OrdinalIgnoreCase) || p.Equals("none", StringComparison.OrdinalIgnoreCase)) return null;
         if (p.IndexOfAny(Path.GetInvalidPathChars()) >= 0) throw new LineException($"invalid path '{p}'");
         return Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(c.Root, p.Replace('\\', '/')));
-    }
-
-    /// <summary>A taxonomy leaf for a dataset attack name (leaf names, any node's canonical spelling, or the map).</summary>
-    public static string? LeafOfAttack(string attack, Grammar g, IReadOnlyDictionary<string, string>? map = null)
-    {
-        if (string.IsNullOrWhiteSpace(attack)) return null;
-        var t = g.Taxonomy;
-        var canon = TaxonomyModule.canonical(t, attack);
-        if (canon != null && TaxonomyModule.isLeaf(t, canon.Value) && !TaxonomyModule.isLive(TaxonomyModule.labelOf(t, canon.Value))) return canon.Value;
-        if ((map ?? DefaultAttackMap).TryGetValue(attack.Trim(), out var leaf))
-        {
-            var c2 = TaxonomyModule.canonical(t, leaf);
-            if (c2 != null && TaxonomyModule.isLeaf(t, c2.Value)) return c2.Value;
-        }
-        return null;
     }
 
     private static string Group(Regex? rx, string? text)
@@ -166,16 +141,9 @@ public static class Manifest
         var firstRaw = new[] { rgbRaw, depthRaw, irRaw }.First(p => ResolvePath(p, c) != null)!;
         var id = Path.ChangeExtension(firstRaw.Replace('\\', '/'), null)!.TrimStart('.', '/');
         var domain = c.O.Domain != "" ? c.O.Domain : Group(c.DomainRx, firstRaw);
-        IReadOnlyList<string> label;
-        string attack;
-        if (lab == "1") { label = new[] { TaxonomyModule.LiveName }; attack = ""; }
-        else
-        {
-            var raw = c.O.Attack != "" ? c.O.Attack : Group(c.AttackRx, firstRaw);
-            var leaf = LeafOfAttack(raw, c.G, c.O.AttackMap);
-            if (leaf != null) { label = TaxonomyModule.labelOf(c.G.Taxonomy, leaf).ToArray(); attack = leaf; }
-            else { label = new[] { TaxonomyModule.SpoofName }; attack = raw; } // unknown attack: no chain, eval per raw name
-        }
+        // a spoof of an attack the taxonomy does not name keeps ['Spoof Face']: no chain, eval per raw name
+        var raw = lab == "1" ? "" : c.O.Attack != "" ? c.O.Attack : Group(c.AttackRx, firstRaw);
+        var (label, attack) = Interpret(LabelInput.NewIsLive(lab == "1"), raw, c);
         return new SampleRecord(id, rgb, depth, ir, label, attack, domain, null, $"{c.File}:{lineNo}");
     }
 
@@ -213,8 +181,7 @@ public static class Manifest
                     if (cue == null) throw new LineException($"cue {x.GetRawText()} is not of the form modality:key");
                     var text = cue.Value.ToString();
                     if (!c.Vocabulary.Contains(text)) throw new LineException($"unknown cue '{text}' (not in templates.json)");
-                    var m = cue.Value.Modality;
-                    if ((m.IsRgb ? rgb : m.IsDepth ? depth : ir) == null) throw new LineException($"cue '{text}' names a modality the sample does not have");
+                    if (!AvailabilityModule.has(cue.Value.Modality, AvailabilityModule.ofPresence(rgb != null, depth != null, ir != null).ResultValue)) throw new LineException($"cue '{text}' names a modality the sample does not have");
                     if (!list.Contains(text)) list.Add(text);
                 }
                 cues = list;
@@ -225,47 +192,27 @@ public static class Manifest
 
     private static (IReadOnlyList<string> Label, string Attack) LabelOf(JsonElement r, string attackRaw, Ctx c)
     {
-        var t = c.G.Taxonomy;
         if (!r.TryGetProperty("label", out var lv) || lv.ValueKind == JsonValueKind.Null) throw new LineException("missing 'label'");
-        string[] FromLeafOrAttack(string spoofFallbackAttack)
-        {
-            var leaf = LeafOfAttack(attackRaw, c.G, c.O.AttackMap);
-            return leaf != null ? TaxonomyModule.labelOf(t, leaf).ToArray() : new[] { TaxonomyModule.SpoofName };
-        }
+        LabelInput input;
         if (lv.ValueKind == JsonValueKind.Array)
         {
-            var names = new List<string>();
-            foreach (var x in lv.EnumerateArray())
-            {
-                var canon = x.ValueKind == JsonValueKind.String ? TaxonomyModule.canonical(t, x.GetString()) : null;
-                if (canon == null) throw new LineException($"unknown label node {x.GetRawText()}");
-                names.Add(canon.Value);
-            }
-            var fl = ListModule.OfSeq(names);
-            if (names.Count == 0 || TaxonomyModule.validPrefixLength(t, fl) != names.Count)
-                throw new LineException($"label [{string.Join(", ", names)}] is not a path of the taxonomy");
-            if (TaxonomyModule.isValidLabel(t, fl)) return (names, TaxonomyModule.isLive(fl) ? "" : names[^1]);
-            if (names.Count == 1 && names[0] == TaxonomyModule.SpoofName) return (FromLeafOrAttack(attackRaw), AttackOrLeaf(attackRaw, c));
-            throw new LineException($"label [{string.Join(", ", names)}] does not end at a leaf of the taxonomy");
+            var bad = lv.EnumerateArray().FirstOrDefault(x => x.ValueKind != JsonValueKind.String);
+            if (bad.ValueKind != JsonValueKind.Undefined) throw new LineException($"unknown label node {bad.GetRawText()}");
+            input = LabelInput.NewNames(ListModule.OfSeq(lv.EnumerateArray().Select(x => x.GetString()!)));
         }
-        if (lv.ValueKind == JsonValueKind.Number && lv.TryGetInt32(out var n) && (n == 0 || n == 1))
-            return n == 1 ? (new[] { TaxonomyModule.LiveName }, "") : (FromLeafOrAttack(attackRaw), AttackOrLeaf(attackRaw, c));
-        if (lv.ValueKind != JsonValueKind.String) throw new LineException("'label' must be a taxonomy path, a leaf name, \"live\" or \"spoof\"");
-        var s = lv.GetString()!.Trim();
-        if (s.Equals("live", StringComparison.OrdinalIgnoreCase) || s.Equals("real", StringComparison.OrdinalIgnoreCase) || s == "1")
-            return (new[] { TaxonomyModule.LiveName }, "");
-        if (s.Equals("spoof", StringComparison.OrdinalIgnoreCase) || s.Equals("attack", StringComparison.OrdinalIgnoreCase) || s == "0")
-            return (FromLeafOrAttack(attackRaw), AttackOrLeaf(attackRaw, c));
-        var node = TaxonomyModule.canonical(t, s);
-        if (node == null) throw new LineException($"unknown label '{s}'");
-        var lab = TaxonomyModule.labelOf(t, node.Value).ToArray();
-        if (TaxonomyModule.isLive(ListModule.OfSeq(lab))) return (lab, "");
-        if (TaxonomyModule.isLeaf(t, node.Value)) return (lab, node.Value);
-        if (node.Value == TaxonomyModule.SpoofName) return (FromLeafOrAttack(attackRaw), AttackOrLeaf(attackRaw, c));
-        throw new LineException($"label '{s}' is not a leaf of the taxonomy");
+        else if (lv.ValueKind == JsonValueKind.Number && lv.TryGetInt32(out var n) && (n == 0 || n == 1)) input = LabelInput.NewIsLive(n == 1);
+        else if (lv.ValueKind == JsonValueKind.String) input = LabelInput.NewName(lv.GetString()!);
+        else throw new LineException("'label' must be a taxonomy path, a leaf name, \"live\" or \"spoof\"");
+        return Interpret(input, attackRaw, c);
     }
 
-    private static string AttackOrLeaf(string attackRaw, Ctx c) => LeafOfAttack(attackRaw, c.G, c.O.AttackMap) ?? attackRaw;
+    /// <summary>The core's label interpretation; its error becomes the line's.</summary>
+    private static (IReadOnlyList<string> Label, string Attack) Interpret(LabelInput input, string attackRaw, Ctx c)
+    {
+        var r = SampleLabelModule.interpret(c.G.Taxonomy, c.AttackMap, attackRaw, input);
+        if (r.IsError) throw new LineException(r.ErrorValue);
+        return (SampleLabelModule.names(r.ResultValue).ToArray(), SampleLabelModule.attack(r.ResultValue));
+    }
 
     /// <summary>Writes samples as JSONL (atomically). Image paths under the manifest's folder are written
     /// relative to it, so the folder can be moved.</summary>

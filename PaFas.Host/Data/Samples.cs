@@ -17,7 +17,19 @@ public sealed record SampleRecord(
     string Source)
 {
     /// <summary>True when the first label is 'Real Face'.</summary>
-    public bool IsLive => Label.Count > 0 && Label[0] == "Real Face";
+    public bool IsLive => Label.Count > 0 && Label[0] == TaxonomyModule.LiveName;
+
+    /// <summary>The modalities the sample has (the core's <see cref="AvailabilityModule.ofPresence"/>); an error for a
+    /// record without any image, which no manifest reader produces.</summary>
+    public Availability Availability
+    {
+        get
+        {
+            var r = AvailabilityModule.ofPresence(Rgb != null, Depth != null, Ir != null);
+            if (r.IsError) throw new InvalidDataException($"{Source}: {r.ErrorValue}");
+            return r.ResultValue;
+        }
+    }
 
     /// <summary>The path of a modality's image, or null when absent.</summary>
     public string? PathOf(Modality m) => m.IsRgb ? Rgb : m.IsDepth ? Depth : Ir;
@@ -54,8 +66,11 @@ public sealed class FaceTensors
     public float[]? Depth { get; }
     public float[]? Ir { get; }
 
+    /// <summary>The modalities present (never empty: the constructor refuses a face without any).</summary>
+    public Availability Availability => AvailabilityModule.ofPresence(Rgb != null, Depth != null, Ir != null).ResultValue;
+
     /// <summary>Whether the modality is present.</summary>
-    public bool Has(Modality m) => (m.IsRgb ? Rgb : m.IsDepth ? Depth : Ir) != null;
+    public bool Has(Modality m) => AvailabilityModule.has(m, Availability);
 
     /// <summary>The same face with some modalities removed (Protocol 2).</summary>
     public FaceTensors Drop(IEnumerable<Modality> drop)

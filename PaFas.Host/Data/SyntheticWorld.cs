@@ -32,7 +32,7 @@ public sealed record RenderedSample(string Id, string Domain, string Leaf, IRead
 /// that is spoof-correlated in C and P, anti-correlated in S and uncorrelated in W. Deterministic per seed.</summary>
 public static class SyntheticWorld
 {
-    public const string Live = "Real Face";
+    public const string Live = TaxonomyModule.LiveName;
     public const string Flat = "Flat Print Attack";
     public const string Wrapped = "Wrapped Print Attack";
     public const string Cutout = "Print with Cut-outs Attack";

@@ -56,10 +56,9 @@ public static class TrainingDataExport
 
     private static (List<string> Paths, List<Modality> Mods) Present(string? rgb, string? depth, string? ir)
     {
-        var paths = new List<string>();
-        var mods = new List<Modality>();
-        foreach (var (m, p) in new[] { (Modality.Rgb, rgb), (Modality.Depth, depth), (Modality.Ir, ir) })
-            if (!string.IsNullOrEmpty(p)) { paths.Add(Path.GetFullPath(p)); mods.Add(m); }
+        var r = AvailabilityModule.ofPresence(!string.IsNullOrEmpty(rgb), !string.IsNullOrEmpty(depth), !string.IsNullOrEmpty(ir));
+        var mods = r.IsOk ? AvailabilityModule.toList(r.ResultValue).ToList() : new List<Modality>();
+        var paths = mods.Select(m => Path.GetFullPath(m.IsRgb ? rgb! : m.IsDepth ? depth! : ir!)).ToList();
         return (paths, mods);
     }
 
