@@ -124,10 +124,10 @@ public static class EvalRunner
                 var s = chunk[i];
                 var truth = SetModule.OfSeq((s.Cues ?? Array.Empty<string>()).Select(c => CueModule.tryParse(c)).Where(c => c != null).Select(c => c!.Value));
                 var avail = SetModule.OfSeq(ModalityModule.all.Where(m => faces[i].Has(m)));
-                var q = PaFas.Core.Quality.judge(g, truth, avail, raw.Texts[i]);
-                var parsed = GrammarModule.parse(g, raw.Texts[i]);
+                var q = PaFas.Core.Quality.judge(g, truth, avail, raw[i].Text);
+                var parsed = GrammarModule.parse(g, raw[i].Text);
                 var answer = parsed.IsOk ? (IReadOnlyList<string>)parsed.ResultValue.Answer.ToArray() : Array.Empty<string>();
-                rows.Add(new EvalRow(s, raw.Texts[i], raw.LiveScores[i], q, answer));
+                rows.Add(new EvalRow(s, raw[i].Text, raw[i].LiveScore, q, answer));
             }
             log.LogInformation("eval {What}: {Done}/{Total} samples ({Rate:F1}/s)", what, rows.Count, samples.Count,
                 rows.Count / Math.Max(1e-9, sw.Elapsed.TotalSeconds));

@@ -5,7 +5,6 @@ using PaFas.Host.Data;
 using PaFas.Host.Model;
 using TorchSharp;
 using static TorchSharp.torch;
-using Generator = PaFas.Host.Model.Generator;
 
 namespace PaFas.Host.Training;
 
@@ -21,11 +20,10 @@ public sealed class Validator
     private readonly List<SampleRecord>? _samples;
     private readonly FaceCache _faces;
     private readonly Grammar _grammar;
-    private readonly int _seed;
 
-    private Validator(List<TokenizedChain>? chains, List<SampleRecord>? samples, FaceCache faces, Grammar grammar, int seed)
+    private Validator(List<TokenizedChain>? chains, List<SampleRecord>? samples, FaceCache faces, Grammar grammar)
     {
-        _chains = chains; _samples = samples; _faces = faces; _grammar = grammar; _seed = seed;
+        _chains = chains; _samples = samples; _faces = faces; _grammar = grammar;
     }
 
     /// <summary>Number of validation chains or samples.</summary>
@@ -33,8 +31,8 @@ public sealed class Validator
     public bool OnChains => _chains != null;
 
     /// <summary>From held-out chains already tokenized.</summary>
-    public static Validator FromChains(List<TokenizedChain> chains, FaceCache faces, Grammar grammar, int seed) =>
-        new(chains, null, faces, grammar, seed);
+    public static Validator FromChains(List<TokenizedChain> chains, FaceCache faces, Grammar grammar) =>
+        new(chains, null, faces, grammar);
 
     /// <summary>From a file: a chain JSONL (validation loss) or a manifest (generation metrics). At most
     /// <paramref name="max"/> items (0 = all), a seeded random subset.</summary>
@@ -48,7 +46,7 @@ public sealed class Validator
             var tokens = ChainTokens.Encode(chains, tok, faces, maxSeq, out int cut);
             log.LogInformation("validation: {N} chains from {Path} (loss on completion tokens){Cut}", tokens.Count, path,
                 cut > 0 ? $", {cut} truncated to {maxSeq} tokens" : "");
-            return FromChains(tokens, faces, grammar, seed);
+            return FromChains(tokens, faces, grammar);
         }
         var all = Manifest.Load(path, new ManifestOptions { Root = root });
         var usable = all.Where(s => TaxonomyModule.isValidLabel(grammar.Taxonomy, ListModule.OfSeq(s.Label))).ToList();
@@ -56,7 +54,7 @@ public sealed class Validator
         var samples = Subset(usable, max, seed);
         faces.Preload(samples, threads);
         log.LogInformation("validation: {N} samples from {Path} (greedy accuracy and live-score AUC)", samples.Count, path);
-        return new Validator(null, samples, faces, grammar, seed);
+        return new Validator(null, samples, faces, grammar);
     }
 
     /// <summary>A seeded random subset of at most <paramref name="max"/> items in their original order.</summary>
@@ -73,59 +71,27 @@ public sealed class Validator
         try
         {
             using var nograd = torch.no_grad();
-            return _chains != null ? RunLoss(model, tok, dev, batch) : RunGeneration(model, tok, dev, batch, maxNewTokens);
+            return _chains != null ? RunLoss(model, tok, dev, batch) : RunGeneration(model, tok, batch, maxNewTokens);
         }
         finally { model.train(); }
     }
 
     private ValidationResult RunLoss(PaFasModel model, Tokenizer tok, Device dev, int batch)
     {
-        double sum = 0; long count = 0;
-        for (int i = 0; i < _chains!.Count; i += batch)
-        {
-            var items = _chains.Skip(i).Take(batch).ToList();
-            using var scope = torch.NewDisposeScope();
-            using var b = SftBatch.Build(items, tok.Pad, dev);
-            using var vb = VisionBatch.From(items.Select(c => c.Face).ToList(), dev);
-            var logits = model.Logits(vb, b.Tokens, b.Attention);
-            sum += SftLoss.Sum(logits.to(ScalarType.Float32), b.Labels).to(ScalarType.Float64).item<double>();
-            count += b.Targets;
-        }
-        double loss = sum / Math.Max(1, count);
+        var (loss, count) = SftLoss.Evaluate(model, _chains!, tok.Pad, dev, batch);
         return new ValidationResult("neg_val_loss", -loss, new Dictionary<string, object?>
         {
             ["val_loss"] = loss, ["val_ppl"] = Math.Exp(Math.Min(loss, 50)), ["val_tokens"] = (double)count,
         });
     }
 
-    /// <summary>Greedy generation on the validation samples; returns the texts and live scores.</summary>
-    public static (string[] Texts, double[] Scores, int[] Lengths) Generate(PaFasModel model, Tokenizer tok, Device dev,
-        IReadOnlyList<FaceTensors> faces, int batch, int maxNewTokens, long seed)
-    {
-        var texts = new string[faces.Count];
-        var scores = new double[faces.Count];
-        var lengths = new int[faces.Count];
-        for (int i = 0; i < faces.Count; i += batch)
-        {
-            var chunk = faces.Skip(i).Take(batch).ToList();
-            var prompts = chunk.Select(f => Prompt.Encode(tok, f)).ToList();
-            using var vb = VisionBatch.From(chunk, dev);
-            var gen = Generator.Generate(model, tok, vb, prompts, new GenerationOptions(maxNewTokens, 0.0, 1.0, seed));
-            var live = LiveScore.Compute(model, tok, vb, prompts, gen.Completions);
-            for (int j = 0; j < chunk.Count; j++)
-            {
-                texts[i + j] = gen.Texts[j];
-                scores[i + j] = live[j];
-                lengths[i + j] = gen.Completions[j].Length;
-            }
-        }
-        return (texts, scores, lengths);
-    }
-
-    private ValidationResult RunGeneration(PaFasModel model, Tokenizer tok, Device dev, int batch, int maxNewTokens)
+    private ValidationResult RunGeneration(PaFasModel model, Tokenizer tok, int batch, int maxNewTokens)
     {
         var faces = _samples!.Select(_faces.Get).ToList();
-        var (texts, scores, lengths) = Generate(model, tok, dev, faces, batch, maxNewTokens, _seed);
+        var rollouts = Rollouts.Run(model, tok, faces, RolloutOptions.Greedy(maxNewTokens, batch));
+        var texts = rollouts.Select(r => r.Text).ToArray();
+        var scores = rollouts.Select(r => r.LiveScore).ToArray();
+        var lengths = rollouts.Select(r => r.Completion.Length).ToArray();
         double exact = 0, binary = 0, format = 0;
         var scored = new Scored[_samples.Count];
         for (int i = 0; i < _samples.Count; i++)
