@@ -41,7 +41,7 @@ public sealed class BenchSetup
 
     /// <summary>The completion tokens of the typical chain (six clauses and the answer, without EOS).</summary>
     public static int[] TypicalCompletion(Tokenizer tok) =>
-        tok.Encode(GrammarModule.renderText(string.Join(" ", Enumerable.Repeat(Clause, 6)), ListModule.OfSeq(new[] { "Real Face" })));
+        tok.Encode(GrammarModule.renderText(string.Join(" ", Enumerable.Repeat(Clause, 6)), ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
 
     /// <summary>Training items of the given faces: prompt + <paramref name="completion"/> + EOS each.</summary>
     public static List<TokenizedChain> TypicalChains(Tokenizer tok, IReadOnlyList<FaceTensors> faces, int[] completion) =>

@@ -12,7 +12,7 @@ public static class GrpoLoss
 {
     /// <summary>Result of <see cref="Compute"/>: the scalar to minimise (a graph when logp requires grad) and
     /// diagnostics (means over the masked tokens).</summary>
-    public sealed record Output(Tensor Loss, double ClipFraction, double LowClipFraction, double HighClipFraction, double Kl, double MeanRatio);
+    public sealed record Output(Tensor Loss, double ClipFraction, double LowClipFraction, double HighClipFraction, double Kl);
 
     /// <summary>Per-token losses [N,T] (unmasked; multiply by the mask before summing).</summary>
     public static Tensor PerToken(Tensor logp, Tensor oldLogp, Tensor advantages, double epsLow, double epsHigh, double beta = 0.0, Tensor? refLogp = null)
@@ -87,8 +87,7 @@ public static class GrpoLoss
             var d = refLogp - logp.detach();
             kl = D(((torch.exp(d) - d - 1.0) * m).sum()) / count;
         }
-        double meanRatio = D((ratio * m).sum()) / count;
-        return new Output(loss.MoveToOuterDisposeScope(), lowF + highF, lowF, highF, kl, meanRatio);
+        return new Output(loss.MoveToOuterDisposeScope(), lowF + highF, lowF, highF, kl);
     }
 
     private static double D(Tensor t) { using var x = t.to(ScalarType.Float64); return x.item<double>(); }
