@@ -62,6 +62,12 @@ module Availability =
         if s.IsEmpty then Error "a sample needs at least one modality" else Ok(Availability s)
 
     let all = Availability(Set.ofList Modality.all)
+    /// The availability of a sample from which of its RGB, depth and IR images are present: the one place where
+    /// present images become an availability (manifest samples, decoded faces, exports).
+    let ofPresence (rgb: bool) (depth: bool) (ir: bool) =
+        create [ if rgb then Modality.Rgb
+                 if depth then Modality.Depth
+                 if ir then Modality.Ir ]
     let set (Availability s) = s
     let has m (Availability s) = s.Contains m
     /// Present modalities in the fixed order.

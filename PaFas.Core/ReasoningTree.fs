@@ -217,8 +217,8 @@ module Grammar =
 
     /// Reads an answer list `['A', "B"]`.
     let parseAnswerList (g: Grammar) (text: string) : Result<Label, ParseError> =
-        let s = text.Trim()
-        if not (s.StartsWith "[") then Error(MalformedAnswer "does not start with '['")
+        let s = if isNull text then "" else text.Trim()
+        if s.Length < 2 || not (s.StartsWith "[") then Error(MalformedAnswer "does not start with '['")
         elif not (s.EndsWith "]") then Error(MalformedAnswer "does not end with ']'")
         else
             let inner = s.Substring(1, s.Length - 2)
@@ -237,39 +237,38 @@ module Grammar =
                 else Ok(parsed |> List.choose id)
 
     /// Tolerant parser for any model's output: whitespace, quote style and label case are forgiven, text
-    /// before <think> and a missing </answer> are recorded, tags must otherwise be in order. Never throws.
+    /// before <think> and a missing </answer> are recorded, tags must otherwise be in order. Total by construction
+    /// (no exception handler): every index below is checked before it is used.
     let parse (g: Grammar) (text: string) : Result<Completion, ParseError> =
-        try
-            if String.IsNullOrWhiteSpace text then Error EmptyText
+        if String.IsNullOrWhiteSpace text then Error EmptyText
+        else
+            let i0 = text.IndexOf("<think>", StringComparison.Ordinal)
+            if i0 < 0 then Error MissingThink
             else
-                let i0 = text.IndexOf("<think>", StringComparison.Ordinal)
-                if i0 < 0 then Error MissingThink
+                let bodyStart = i0 + "<think>".Length
+                let i1 = text.IndexOf("</think>", bodyStart, StringComparison.Ordinal)
+                if i1 < 0 then Error UnclosedThink
                 else
-                    let bodyStart = i0 + "<think>".Length
-                    let i1 = text.IndexOf("</think>", bodyStart, StringComparison.Ordinal)
-                    if i1 < 0 then Error UnclosedThink
+                    let think = text.Substring(bodyStart, i1 - bodyStart).Trim()
+                    let rest = text.Substring(i1 + "</think>".Length)
+                    let a0 = rest.IndexOf("<answer>", StringComparison.Ordinal)
+                    if a0 < 0 then Error MissingAnswer
+                    elif rest.Substring(0, a0).Trim() <> "" then Error(MalformedAnswer "text between </think> and <answer>")
                     else
-                        let think = text.Substring(bodyStart, i1 - bodyStart).Trim()
-                        let rest = text.Substring(i1 + "</think>".Length)
-                        let a0 = rest.IndexOf("<answer>", StringComparison.Ordinal)
-                        if a0 < 0 then Error MissingAnswer
-                        elif rest.Substring(0, a0).Trim() <> "" then Error(MalformedAnswer "text between </think> and <answer>")
+                        let after = rest.Substring(a0 + "<answer>".Length)
+                        let a1 = after.IndexOf("</answer>", StringComparison.Ordinal)
+                        let body, closed =
+                            if a1 >= 0 then after.Substring(0, a1), true else after, false
+                        let trailing = if a1 >= 0 then after.Substring(a1 + "</answer>".Length).Trim() else ""
+                        if trailing <> "" then Error(MalformedAnswer "text after </answer>")
                         else
-                            let after = rest.Substring(a0 + "<answer>".Length)
-                            let a1 = after.IndexOf("</answer>", StringComparison.Ordinal)
-                            let body, closed =
-                                if a1 >= 0 then after.Substring(0, a1), true else after, false
-                            let trailing = if a1 >= 0 then after.Substring(a1 + "</answer>".Length).Trim() else ""
-                            if trailing <> "" then Error(MalformedAnswer "text after </answer>")
-                            else
-                                parseAnswerList g body
-                                |> Result.map (fun answer ->
-                                    { Think = think
-                                      Clauses = clauses g think
-                                      Answer = answer
-                                      AnswerClosed = closed
-                                      Preamble = text.Substring(0, i0).Trim() <> "" })
-        with e -> Error(MalformedAnswer("unexpected: " + e.Message))
+                            parseAnswerList g body
+                            |> Result.map (fun answer ->
+                                { Think = think
+                                  Clauses = clauses g think
+                                  Answer = answer
+                                  AnswerClosed = closed
+                                  Preamble = text.Substring(0, i0).Trim() <> "" })
 
     /// The steps of a completion when every clause is known.
     let steps (c: Completion) =

@@ -79,6 +79,91 @@ let tests =
             Expect.stringContains (File.ReadAllText(Path.Combine(out, "report.md"))) "HTER" "report has the metrics table"
         }
 
+        test "eval reports every reasoning measure; metrics.json agrees with the per-sample lines" {
+            let f = fixture.Force()
+            let out = Path.Combine(f.Dir, "eval-reasoning")
+            let r = EvalRunner.Run(evalOptions f out "none", NullLogger.Instance)
+            let md = File.ReadAllText(Path.Combine(out, "report.md"))
+            for name in [ "chain conclusion = true leaf"; "chain conclusion live/spoof = truth"; "written answer = true label"
+                          "written answer live/spoof = truth"; "consistency (conclusion = answer)"; "answer live/spoof = score verdict"
+                          "self-contradicting chains"; "faithfulness (cited cues that are true)" ] do
+                Expect.stringContains md name (name + " in report.md")
+            use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "metrics.json")))
+            let q = doc.RootElement.GetProperty("reasoning")
+            let lines = File.ReadAllLines(Path.Combine(out, "predictions.jsonl")) |> Array.map (fun l -> (JsonDocument.Parse l).RootElement)
+            let share (field: string) =
+                float (lines |> Array.filter (fun e -> e.GetProperty(field).ValueKind = JsonValueKind.True) |> Array.length) / float lines.Length
+            for key, field in [ "consistency", "consistent"; "answer_score_agreement", "answer_agrees_with_score"
+                                "conclusion_score_agreement", "conclusion_agrees_with_score"; "all_agree", "all_agree"
+                                "self_contradiction_rate", "self_contradictory"; "answer_live_spoof_accuracy", "answer_live_correct"
+                                "conclusion_live_spoof_accuracy", "conclusion_live_correct" ] do
+                Expect.floatClose Accuracy.high (q.GetProperty(key).GetDouble()) (share field) (key + " = the share of lines with " + field)
+            Expect.equal (q.GetProperty("chains").GetInt32()) 10 "ten chains"
+            Expect.equal r.Quality.Chains 10 "the summary counts them"
+            for e in lines do
+                let agree = e.GetProperty("all_agree").GetBoolean()
+                let t (k: string) = e.GetProperty(k).ValueKind = JsonValueKind.True
+                Expect.equal agree (t "consistent" && t "answer_agrees_with_score" && t "conclusion_agrees_with_score") "all_agree = the three agreements"
+        }
+
+        test "the report's reasoning numbers on crafted completions (no model)" {
+            let g = Gen.grammar
+            let tx = g.Taxonomy
+            let flat = Taxonomy.labelOf tx "Flat Print Attack"
+            let say steps = steps |> List.map (Grammar.sentence g) |> String.concat " "
+            let start = Start Modality.all
+            let sample id (label: string list) (cues: string list) =
+                SampleRecord(id, "r.png", "d.png", "i.png", List.toArray label, "", "W", List.toArray cues, "crafted")
+            let rows =
+                [ // agrees everywhere, cites a true cue
+                  sample "live" [ Taxonomy.LiveName ] [ "ir:pupil" ], Grammar.renderText (say [ start; Observe(Gen.cue Modality.Ir "pupil"); Forward Taxonomy.LiveName ]) [ Taxonomy.LiveName ], 0.9
+                  // issue 16: the chain concludes a screen, the answer says live, the score says spoof
+                  sample "incons" flat [ "depth:flat" ], Grammar.renderText (say [ start; Forward "Spoof Face"; Forward "External Spoofing Attacks"; Forward "Presentation Media Attacks"; Forward "Replay Attacks"; Forward "Screen Replay Attack" ]) [ Taxonomy.LiveName ], 0.2
+                  sample "junk" flat [ "depth:flat" ], "no chain at all", 0.1
+                  // right answer and conclusion, but pupil and no pupil cited together (one of two cited cues is true)
+                  sample "contra" flat [ "ir:nopupil" ], Grammar.render g { Steps = [ start; Observe(Gen.cue Modality.Ir "nopupil"); Forward Taxonomy.LiveName; Reflect(Taxonomy.LiveName, Gen.cue Modality.Ir "pupil") ] @ (flat |> List.map Forward); Answer = flat }, 0.3 ]
+                |> List.map (fun (s, text, score) ->
+                    let face = FaceTensors(1, Array.zeroCreate 3, Array.zeroCreate 1, Array.zeroCreate 1)
+                    Generated(s, text, score, Judge.completion g text, EvalRunner.TruthOf(s, face)))
+            let assessed = EvalRunner.Assess(g, rows, 0.5)
+            let q = Diagnosis.summarize (assessed |> Seq.map (fun r -> r.Diagnosis))
+            let report = Metrics.reportAt 0.5 false None (EvalRunner.ToScored assessed) |> function Ok r -> r | Error e -> failwith e
+            let out = tempDir "crafted"
+            ReportWriter.Write(out, EvalOptions(Model = "m", Data = "crafted.jsonl", Out = out), "m", report, q, assessed)
+            use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "metrics.json")))
+            let j = doc.RootElement.GetProperty("reasoning")
+            let num (k: string) = j.GetProperty(k).GetDouble()
+            Expect.equal (num "format_failure_rate") 0.25 "junk"
+            Expect.equal (num "consistency") 0.5 "live and contra"
+            Expect.equal (num "answer_score_agreement") 0.5 "live and contra (junk has no answer)"
+            Expect.equal (num "conclusion_score_agreement") 0.75 "all but junk"
+            Expect.equal (num "all_agree") 0.5 "live and contra"
+            Expect.equal (num "answer_live_spoof_accuracy") 0.5 "live and contra"
+            Expect.equal (num "answer_leaf_accuracy") 0.5 "live and contra"
+            Expect.equal (num "conclusion_live_spoof_accuracy") 0.75 "the screen conclusion is a spoof"
+            Expect.equal (num "conclusion_leaf_accuracy") 0.5 "live and contra"
+            Expect.equal (num "self_contradiction_rate") 0.25 "contra"
+            Expect.equal (num "faithfulness") (2.0 / 3.0) "pupil (live) and nopupil (contra) true, pupil (contra) not"
+            let md = File.ReadAllText(Path.Combine(out, "report.md"))
+            Expect.stringContains md "| consistency (conclusion = answer) | 50.00% (2/4); 3 chains have a conclusion |" "consistency row"
+            Expect.stringContains md "| faithfulness (cited cues that are true) | 66.67% (2/3) over 4 samples with ground-truth cues |" "faithfulness row"
+            let samples = File.ReadAllText(Path.Combine(out, "samples.md"))
+            Expect.stringContains samples "DISAGREEMENT: chain conclusion differs from the answer; answer disagrees with the score verdict" "the inconsistent sample says so"
+        }
+
+        test "faithfulness is n/a, not 0%, for a manifest without ground-truth cues" {
+            let f = fixture.Force()
+            let samples = Manifest.Load(f.Manifest, ManifestOptions()) |> Seq.toArray
+            let p = Path.Combine(f.Dir, "nocues.jsonl")
+            File.WriteAllLines(p, samples |> Array.map (fun s -> Manifest.ToJson(SampleRecord(s.Id, s.Rgb, s.Depth, s.Ir, s.Label, s.Attack, s.Domain, null, ""))))
+            let out = Path.Combine(f.Dir, "eval-nocues")
+            EvalRunner.Run(evalOptions { f with Manifest = p } out "none", NullLogger.Instance) |> ignore
+            Expect.stringContains (File.ReadAllText(Path.Combine(out, "report.md"))) "| faithfulness (cited cues that are true) | n/a (the manifest has no ground-truth cues) |" "n/a"
+            use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "metrics.json")))
+            Expect.equal (doc.RootElement.GetProperty("reasoning").GetProperty("faithfulness").ValueKind) JsonValueKind.Null "null in metrics.json"
+            Expect.equal (doc.RootElement.GetProperty("reasoning").GetProperty("samples_with_truth_cues").GetInt32()) 0 "no sample with cues"
+        }
+
         test "eval with depth and IR dropped never gives the model those modalities" {
             let f = fixture.Force()
             let out = Path.Combine(f.Dir, "eval-drop")
@@ -167,6 +252,8 @@ let tests =
             use doc = JsonDocument.Parse(lines[0])
             let v = doc.RootElement.GetProperty("verdict").GetString()
             Expect.isTrue (v = "live" || v = "spoof") "verdict"
+            for k in [ "format_valid"; "conclusion"; "consistent"; "answer_agrees_with_score"; "conclusion_agrees_with_score"; "all_agree"; "self_contradictory" ] do
+                Expect.isTrue (fst (doc.RootElement.TryGetProperty k)) (k + " in the JSON line")
         }
     
         test "eval --protocol: a split left empty by an absent domain is an error naming the file and the domain, before the model loads" {

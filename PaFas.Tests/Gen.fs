@@ -35,3 +35,14 @@ let tempDir (area: string) (name: string) =
 /// At least 200 generated cases per property.
 let config = { FsCheckConfig.defaultConfig with maxTest = 200 }
 let prop name f = testPropertyWithConfig config name f
+let forAll name gen f =
+    testPropertyWithConfig config name (FsCheck.FSharp.Prop.forAll (FsCheck.FSharp.Arb.fromGen gen) f)
+
+/// The cue "modality:key".
+let cue m k : Cue = { Modality = m; Key = k }
+
+/// The availability of the given modalities (at least one).
+let availability ms =
+    match Availability.create ms with
+    | Ok a -> a
+    | Error e -> failwith e

@@ -16,6 +16,7 @@ let allTests =
           PnrpsTests.tests
           ShuffleTests.tests
           RewardsTests.tests
+          JudgeTests.tests
           GrpoTests.tests
           MetricsTests.tests
           ProtocolsTests.tests

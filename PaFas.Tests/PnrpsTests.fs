@@ -7,10 +7,8 @@ open PaFas.Core
 
 let private g = Gen.grammar
 let private tx = Gen.taxonomy
-let private forAll name gen f = testPropertyWithConfig Gen.config name (Prop.forAll (Arb.fromGen gen) f)
+let private forAll, cue, availability = Gen.forAll, Gen.cue, Gen.availability
 
-let private cue m k : Cue = { Modality = m; Key = k }
-let private availability ms = match Availability.create ms with Ok a -> a | Error e -> failwith e
 
 /// A generated case: a sample with a random leaf, a random non-empty set of modalities and a random annotation
 /// drawn from the leaf's compatible cues of those modalities; a seed; alpha in (1, 3]; N in 1..60.

@@ -6,9 +6,8 @@ open PaFas.Core
 
 let private g = Gen.grammar
 let private tx = Gen.taxonomy
-let private forAll name gen f = testPropertyWithConfig Gen.config name (Prop.forAll (Arb.fromGen gen) f)
+let private forAll, cue, availability = Gen.forAll, Gen.cue, Gen.availability
 
-let private cue m k : Cue = { Modality = m; Key = k }
 let private flat = cue Modality.Depth "flat"
 let private pupil = cue Modality.Ir "pupil"
 let private allModalities = Modality.all

@@ -95,7 +95,15 @@ def spread_over(root, protocols, variant, n, folder, key):
     return out
 
 
+# metrics.json of runs before the Judge (commit 2fbd6d3) has "quality"; later ones have "reasoning", whose consistency
+# counts every chain (one without a conclusion is not consistent) where the old one counted chains with a conclusion.
+REASONING_KEYS = {"FormatFailureRate": "format_failure_rate", "Faithfulness": "faithfulness",
+                  "CitedTotal": "cited_cues_with_truth", "Consistency": "consistency"}
+
+
 def quality(m, key):
+    if "reasoning" in m:
+        return (m.get("reasoning") or {}).get(REASONING_KEYS[key])
     q = m.get("quality") or {}
     return q.get(key)
 

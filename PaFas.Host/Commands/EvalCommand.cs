@@ -32,8 +32,10 @@ public static class EvalCommand
     }
 
     /// <summary>The headline numbers in one line.</summary>
-    public static string Summary(FasReport r, QualitySummary q) =>
+    public static string Summary(FasReport r, ReasoningSummary q) =>
         $"HTER {100 * r.Hter:F2}%  AUC {100 * r.Auc:F2}%  ACER {100 * r.Acer:F2}%  EER {100 * r.Eer:F2}%  " +
         $"(threshold {r.Threshold:F3} {(r.ThresholdFromValidation ? "from validation" : "set on test")}; {r.Lives} live / {r.Spoofs} spoof)  " +
-        $"format failures {100 * q.FormatFailureRate:F1}%  faithfulness {100 * q.Faithfulness:F1}%  consistency {100 * q.Consistency:F1}%";
+        $"format failures {ReasoningReport.Text(q.FormatFailures)}  answer live/spoof {ReasoningReport.Text(q.AnswerLive)}  " +
+        $"consistency {ReasoningReport.Text(q.Consistency)}  answer/score agreement {ReasoningReport.Text(q.AnswerScoreAgreement)}  " +
+        $"self-contradicting {ReasoningReport.Text(q.SelfContradiction)}  faithfulness {ReasoningReport.Faithfulness(q)}";
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Data;
+using PaFas.Host.Evaluation;
 using PaFas.Host.Inference;
 using PaFas.Host.IO;
 
@@ -27,6 +28,9 @@ public static class PredictCommand
         }
         Console.WriteLine($"verdict:    {(p.IsLive ? "LIVE" : "SPOOF")} (live score {p.LiveScore:F4}, threshold {fas.Threshold:F4})");
         Console.WriteLine($"answer:     {(p.Label.Count == 0 ? "(the model's answer did not parse)" : string.Join(" > ", p.Label))}");
+        Console.WriteLine($"conclusion: {p.Conclusion ?? "(the chain has no conclusion)"}");
+        Console.WriteLine($"agreement:  {ReasoningReport.AgreementText(p.Agreement)}" +
+                          (p.SelfContradictory ? " (the chain contradicts itself)" : ""));
         Console.WriteLine($"reasoning:  {p.Reasoning}");
         if (!p.FormatValid) Console.WriteLine($"completion: {p.Completion}");
         return 0;
@@ -94,10 +98,9 @@ public static class PredictCommand
         ["verdict"] = p.IsLive ? "live" : "spoof",
         ["live_score"] = p.LiveScore,
         ["label"] = p.Label,
-        ["format_valid"] = p.FormatValid,
         ["reasoning"] = p.Reasoning,
         ["completion"] = p.Completion,
-    });
+    }.Concat(ReasoningReport.AgreementFields(GrammarStore.Default, p.Judgement, p.Agreement)).ToDictionary());
 }
 
 /// <summary>The error of a command that stopped part-way, with a note saying what became of the results made

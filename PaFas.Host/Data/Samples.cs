@@ -54,8 +54,11 @@ public sealed class FaceTensors
     public float[]? Depth { get; }
     public float[]? Ir { get; }
 
+    /// <summary>The modalities present (never empty: the constructor refuses a face without any).</summary>
+    public Availability Availability => AvailabilityModule.ofPresence(Rgb != null, Depth != null, Ir != null).ResultValue;
+
     /// <summary>Whether the modality is present.</summary>
-    public bool Has(Modality m) => (m.IsRgb ? Rgb : m.IsDepth ? Depth : Ir) != null;
+    public bool Has(Modality m) => AvailabilityModule.has(m, Availability);
 
     /// <summary>The same face with some modalities removed (Protocol 2).</summary>
     public FaceTensors Drop(IEnumerable<Modality> drop)

@@ -33,11 +33,19 @@ public sealed record EvalOptions
     public int ChainsPerAttack { get; init; } = 2;
 }
 
-/// <summary>One evaluated sample.</summary>
-public sealed record EvalRow(SampleRecord Sample, string Completion, double LiveScore, ChainQuality Quality, IReadOnlyList<string> Answer);
+/// <summary>One generated completion of a sample, judged (<see cref="Judge.completion"/>), with the truth it is
+/// measured against.</summary>
+public sealed record Generated(SampleRecord Sample, string Completion, double LiveScore, Judgement Judgement, SampleTruth Truth);
+
+/// <summary>One evaluated sample: its completion measured against the truth and the live-score verdict.</summary>
+public sealed record EvalRow(SampleRecord Sample, string Completion, double LiveScore, Diagnosis Diagnosis)
+{
+    /// <summary>The written answer as read by the judge; empty when it did not parse.</summary>
+    public IReadOnlyList<string> Answer => Diagnosis.Judgement.Answer?.Value.ToArray() ?? Array.Empty<string>();
+}
 
 /// <summary>What <see cref="EvalRunner.Run"/> produced.</summary>
-public sealed record EvalResult(string OutDir, FasReport Report, QualitySummary Quality, IReadOnlyList<EvalRow> Test);
+public sealed record EvalResult(string OutDir, FasReport Report, ReasoningSummary Quality, IReadOnlyList<EvalRow> Test);
 
 /// <summary>Runs a trained model on a test set (greedy chains + live scores), takes the threshold from a
 /// validation set, and writes report.md, metrics.json, roc.png, scores.png, samples.md and predictions.jsonl.</summary>
@@ -57,7 +65,7 @@ public static class EvalRunner
         log.LogInformation("eval: {Model} on {N} test samples from {Data}{Drop}", dir, test.Count, o.Data,
             drop.Length > 0 ? " with " + string.Join("+", drop.Select(ModalityModule.key)) + " missing" : "");
         var testRows = Score(model, grammar, test, drop, o, log, "test");
-        List<EvalRow>? valRows = null;
+        List<Generated>? valRows = null;
         if (val != null)
         {
             log.LogInformation("eval: {N} validation samples from {Val} (threshold = their EER threshold)", val.Count, o.Val);
@@ -65,12 +73,26 @@ public static class EvalRunner
         }
         var report = Metrics.report(valRows == null ? null : FSharpOption<Scored[]>.Some(ToScored(valRows)), ToScored(testRows));
         if (report.IsError) throw new InvalidDataException($"{o.Data}: cannot compute metrics: {report.ErrorValue}");
-        var quality = PaFas.Core.Quality.summarize(testRows.Select(r => r.Quality));
+        var rows = Assess(grammar, testRows, report.ResultValue.Threshold);
+        var quality = DiagnosisModule.summarize(rows.Select(r => r.Diagnosis));
         Directory.CreateDirectory(o.Out);
-        ReportWriter.Write(o.Out, o, dir, report.ResultValue, quality, testRows);
+        ReportWriter.Write(o.Out, o, dir, report.ResultValue, quality, rows);
         AtomicFile.WriteAllText(Path.Combine(o.Out, "threshold.json"),
             JsonSerializer.Serialize(new { threshold = report.ResultValue.Threshold, from_validation = report.ResultValue.ThresholdFromValidation }));
-        return new EvalResult(o.Out, report.ResultValue, quality, testRows);
+        return new EvalResult(o.Out, report.ResultValue, quality, rows);
+    }
+
+    /// <summary>Measures judged completions against their truth and the live-score verdict at the threshold.</summary>
+    public static List<EvalRow> Assess(Grammar g, IEnumerable<Generated> rows, double threshold) =>
+        rows.Select(r => new EvalRow(r.Sample, r.Completion, r.LiveScore,
+            DiagnosisModule.assess(g, r.Truth, r.LiveScore >= threshold, r.Judgement))).ToList();
+
+    /// <summary>The truth a sample's completion is measured against, for the modalities the model was shown.</summary>
+    public static SampleTruth TruthOf(SampleRecord s, FaceTensors shown)
+    {
+        var cues = s.Cues == null ? null
+            : FSharpOption<FSharpSet<Cue>>.Some(SetModule.OfSeq(s.Cues.Select(CueModule.tryParse).Where(c => c != null).Select(c => c!.Value)));
+        return new SampleTruth(ListModule.OfSeq(s.Label), cues, shown.Availability);
     }
 
     public static Modality[] ParseDrop(string drop)
@@ -97,15 +119,21 @@ public static class EvalRunner
     }
 
     public static Scored[] ToScored(IEnumerable<EvalRow> rows) =>
+        ToScored(rows.Select(r => (r.Sample, r.LiveScore)));
+
+    public static Scored[] ToScored(IEnumerable<Generated> rows) =>
+        ToScored(rows.Select(r => (r.Sample, r.LiveScore)));
+
+    private static Scored[] ToScored(IEnumerable<(SampleRecord Sample, double LiveScore)> rows) =>
         rows.Select(r => new Scored(r.LiveScore, r.Sample.IsLive, r.Sample.IsLive ? "" : AttackOf(r.Sample), r.Sample.Domain)).ToArray();
 
     private static string AttackOf(SampleRecord s) =>
         s.Label.Count > 1 ? s.Label[^1] : string.IsNullOrEmpty(s.Attack) ? "Unknown Attack" : s.Attack;
 
-    private static List<EvalRow> Score(LoadedModel model, Grammar g, List<SampleRecord> samples, Modality[] drop,
+    private static List<Generated> Score(LoadedModel model, Grammar g, List<SampleRecord> samples, Modality[] drop,
         EvalOptions o, ILogger log, string what)
     {
-        var rows = new List<EvalRow>(samples.Count);
+        var rows = new List<Generated>(samples.Count);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         for (int start = 0; start < samples.Count; start += o.Batch)
         {
@@ -122,12 +150,7 @@ public static class EvalRunner
             for (int i = 0; i < chunk.Count; i++)
             {
                 var s = chunk[i];
-                var truth = SetModule.OfSeq((s.Cues ?? Array.Empty<string>()).Select(c => CueModule.tryParse(c)).Where(c => c != null).Select(c => c!.Value));
-                var avail = SetModule.OfSeq(ModalityModule.all.Where(m => faces[i].Has(m)));
-                var q = PaFas.Core.Quality.judge(g, truth, avail, raw[i].Text);
-                var parsed = GrammarModule.parse(g, raw[i].Text);
-                var answer = parsed.IsOk ? (IReadOnlyList<string>)parsed.ResultValue.Answer.ToArray() : Array.Empty<string>();
-                rows.Add(new EvalRow(s, raw[i].Text, raw[i].LiveScore, q, answer));
+                rows.Add(new Generated(s, raw[i].Text, raw[i].LiveScore, Judge.completion(g, raw[i].Text), TruthOf(s, faces[i])));
             }
             log.LogInformation("eval {What}: {Done}/{Total} samples ({Rate:F1}/s)", what, rows.Count, samples.Count,
                 rows.Count / Math.Max(1e-9, sw.Elapsed.TotalSeconds));

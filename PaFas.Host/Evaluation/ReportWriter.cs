@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PaFas.Core;
+using PaFas.Host.Data;
 using PaFas.Host.IO;
 
 namespace PaFas.Host.Evaluation;
@@ -13,7 +14,7 @@ public static class ReportWriter
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The files of a model evaluation (<c>pafas eval</c>).</summary>
-    public static void Write(string outDir, EvalOptions o, string checkpoint, FasReport r, QualitySummary q, IReadOnlyList<EvalRow> rows)
+    public static void Write(string outDir, EvalOptions o, string checkpoint, FasReport r, ReasoningSummary q, IReadOnlyList<EvalRow> rows)
     {
         Directory.CreateDirectory(outDir);
         var scored = EvalRunner.ToScored(rows);
@@ -24,14 +25,13 @@ public static class ReportWriter
         md.Append(string.IsNullOrEmpty(o.Val) ? "- validation: none (threshold set on the test set itself: optimistic)\n" : $"- validation: `{o.Val}`" + (o.ValDomains.Count > 0 ? $" (domains {string.Join(",", o.ValDomains)})" : "") + "\n");
         md.Append("- score: live score = P('Real Face') / (P('Real Face') + P('Spoof Face')) at the first answer label; live iff score >= threshold\n\n");
         AppendMetrics(md, r);
-        md.Append("\n## Reasoning quality\n\n| chains | format failures | faithfulness (true cited cues / cited) | consistency (conclusion = answer) | cites an absent modality | unknown clauses |\n|---:|---:|---:|---:|---:|---:|\n");
-        md.Append($"| {q.Chains} | {P(q.FormatFailureRate)} | {P(q.Faithfulness)} ({q.CitedTotal} cited) | {P(q.Consistency)} ({q.ChainsWithConclusion} with a conclusion) | {P(q.AbsentModalityRate)} | {P(q.UnknownClauseRate)} |\n");
-        md.Append("\nFaithfulness counts only cues with a ground-truth annotation in the manifest (the synthetic world has them).\n");
+        md.Append('\n');
+        ReasoningReport.AppendMarkdown(md, q);
         md.Append("\nFiles: `metrics.json`, `roc.png`, `scores.png`, `samples.md`, `predictions.jsonl`.\n");
         AtomicFile.WriteAllText(Path.Combine(outDir, "report.md"), md.ToString());
 
         var json = MetricsJson(r);
-        json["quality"] = q;
+        json["reasoning"] = ReasoningReport.Json(q);
         json["model"] = checkpoint;
         json["test"] = o.Data;
         json["validation"] = o.Val;
@@ -48,10 +48,9 @@ public static class ReportWriter
                 ["true_label"] = row.Sample.Label,
                 ["answer"] = row.Answer,
                 ["live_score"] = row.LiveScore,
-                ["predicted_live"] = row.LiveScore >= r.Threshold,
-                ["format_valid"] = row.Quality.FormatValid,
+                ["predicted_live"] = row.Diagnosis.ScoreLive,
                 ["completion"] = row.Completion,
-            })).Append('\n');
+            }.Concat(ReasoningReport.SampleFields(GrammarStore.Default, row.Diagnosis)).ToDictionary())).Append('\n');
         AtomicFile.WriteAllText(Path.Combine(outDir, "predictions.jsonl"), pj.ToString());
     }
 
@@ -182,7 +181,7 @@ public static class ReportWriter
             sb.Append("\n## ").Append(g.Key).Append('\n');
             foreach (var row in g.Take(perAttack))
             {
-                sb.Append($"\n`{row.Sample.Id}` (domain {row.Sample.Domain}), live score {row.LiveScore:F3}, answer: {(row.Answer.Count == 0 ? "(unparsed)" : string.Join(" > ", row.Answer))}\n\n");
+                sb.Append($"\n`{row.Sample.Id}` (domain {row.Sample.Domain}), live score {row.LiveScore:F3}, answer: {(row.Answer.Count == 0 ? "(unparsed)" : string.Join(" > ", row.Answer))}; {ReasoningReport.AgreementText(row.Diagnosis.Agreement)}\n\n");
                 sb.Append("> ").Append(row.Completion.Replace("\n", " ")).Append('\n');
             }
         }

@@ -9,21 +9,37 @@ namespace PaFas.Host.Inference;
 /// <summary>Image files of one face; any modality may be null (absent). At least one must be given.</summary>
 public sealed record FaceImages(string? Rgb = null, string? Depth = null, string? Ir = null);
 
-/// <summary>The verdict on one face.</summary>
+/// <summary>The verdict on one face. The decision is <paramref name="IsLive"/>, the live score against the threshold;
+/// the written answer and the chain's conclusion are the model's explanation, and <paramref name="Agreement"/> says
+/// whether they agree with the decision and with each other (a disagreement is never silent).</summary>
 /// <param name="Label">The taxonomy path of the answer, e.g. ["Spoof Face", ..., "Flat Print Attack"]; empty when
 /// the model's output did not parse.</param>
 /// <param name="IsLive">The decision: <paramref name="LiveScore"/> at or above <see cref="FaceAntiSpoofer.Threshold"/>.</param>
 /// <param name="LiveScore">P('Real Face') / (P('Real Face') + P('Spoof Face')) at the first answer label.</param>
 /// <param name="Reasoning">The think text of the chain.</param>
 /// <param name="Completion">The whole generated text.</param>
-/// <param name="FormatValid">Whether the completion parses and its answer is a valid taxonomy path.</param>
+/// <param name="FormatValid">Whether the completion earns the format reward (the judge's format verdict).</param>
+/// <param name="Judgement">The judge's reading of the completion (answer, conclusion, cited cues, contradictions).</param>
+/// <param name="Agreement">How answer, chain conclusion and score verdict relate.</param>
 public sealed record Prediction(
     IReadOnlyList<string> Label,
     bool IsLive,
     double LiveScore,
     string Reasoning,
     string Completion,
-    bool FormatValid);
+    bool FormatValid,
+    Judgement Judgement,
+    Agreement Agreement)
+{
+    /// <summary>The node of the chain's last forward step not ruled out later; null when the chain has none.</summary>
+    public string? Conclusion => Judgement.Conclusion?.Value;
+
+    /// <summary>Answer, chain conclusion and score verdict all agree.</summary>
+    public bool Agrees => Agreement.All;
+
+    /// <summary>The chain cites a cue and its opposite or has an ill-formed clause.</summary>
+    public bool SelfContradictory => Judge.selfContradictory(Judgement);
+}
 
 /// <summary>The public prediction API for applications: load a trained PA-FAS model once, then call
 /// <see cref="Predict(FaceImages)"/> or <see cref="PredictBatch(IReadOnlyList{FaceImages})"/>. Safe to call
@@ -92,7 +108,7 @@ public sealed class FaceAntiSpoofer : IDisposable
         {
             if (im.Rgb == null && im.Depth == null && im.Ir == null)
                 throw new ArgumentException($"face {i}: give at least one of RGB, depth, IR");
-            var rec = new SampleRecord($"input{i}", im.Rgb, im.Depth, im.Ir, new[] { "Real Face" }, "", "", null, $"input {i}");
+            var rec = new SampleRecord($"input{i}", im.Rgb, im.Depth, im.Ir, new[] { TaxonomyModule.LiveName }, "", "", null, $"input {i}");
             return ImageLoader.Load(rec, ImageSize);
         }).ToList();
         return PredictBatch(faces);
@@ -113,16 +129,10 @@ public sealed class FaceAntiSpoofer : IDisposable
 
     private Prediction Interpret(string text, double score)
     {
-        var parsed = GrammarModule.parse(_grammar, text);
-        IReadOnlyList<string> label = Array.Empty<string>();
-        string reasoning = "";
-        if (parsed.IsOk)
-        {
-            label = parsed.ResultValue.Answer.ToArray();
-            reasoning = parsed.ResultValue.Think;
-        }
-        bool valid = Rewards.format(_grammar, text) >= 1.0;
-        return new Prediction(label, score >= Threshold, score, reasoning, text, valid);
+        var j = Judge.completion(_grammar, text);
+        var live = score >= Threshold;
+        return new Prediction(j.Answer?.Value.ToArray() ?? Array.Empty<string>(), live, score, j.Think, text,
+            Judge.formatValid(j), j, Judge.agreement(_grammar, j, live));
     }
 
     public void Dispose()

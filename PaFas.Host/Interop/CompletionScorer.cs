@@ -14,7 +14,7 @@ namespace PaFas.Host.Interop;
 public sealed record CompletionLine(string Id, string Text, string Source, IReadOnlyList<string>? Truth);
 
 /// <summary>A scored completion. <see cref="Failure"/> is "" when the format reward is 1, else the first reason
-/// it is 0. <see cref="LiveScore"/> comes from the parsed answer: 1 'Real Face', 0 a spoof answer, 0.5 unparsable.</summary>
+/// it is 0 (<see cref="Judge.failureKind"/>). <see cref="LiveScore"/> comes from the parsed answer: 1 'Real Face', 0 a spoof answer, 0.5 unparsable.</summary>
 public sealed record ScoredCompletion(
     CompletionLine Line, RewardBreakdown Reward, string Failure, string FailureDetail, IReadOnlyList<string>? Answer,
     double LiveScore, IReadOnlyList<string>? Truth, string Attack, string Domain);
@@ -117,31 +117,12 @@ public static class CompletionScorer
         return FSharpOption<string>.get_IsSome(c) ? c.Value : s.Trim();
     }
 
-    /// <summary>The answer-derived live score of a completion: 1.0 'Real Face', 0.0 'Spoof Face', 0.5 when no
-    /// answer can be read.</summary>
-    public static double LiveScoreOf(Grammar g, string text)
+    /// <summary>The answer-derived live score of a judged completion: 1.0 'Real Face', 0.0 'Spoof Face', 0.5 when
+    /// no answer can be read or it says neither.</summary>
+    public static double LiveScoreOf(Judgement j)
     {
-        var p = GrammarModule.parse(g, text ?? "");
-        if (p.IsError) return UnparsableScore;
-        var a = p.ResultValue.Answer;
-        return TaxonomyModule.isLive(a) ? 1.0 : TaxonomyModule.isSpoof(a) ? 0.0 : UnparsableScore;
-    }
-
-    /// <summary>Why the format reward is 0 (kind, detail), or ("", "") when it is 1.</summary>
-    public static (string Kind, string Detail) FailureOf(Grammar g, string text)
-    {
-        var p = GrammarModule.parse(g, text ?? "");
-        if (p.IsError)
-        {
-            var e = p.ErrorValue;
-            return e.IsMalformedAnswer ? ("malformed answer", ((ParseError.MalformedAnswer)e).Item) : (e.ToString(), "");
-        }
-        var c = p.ResultValue;
-        if (c.Preamble) return ("text before <think>", "");
-        if (!c.AnswerClosed) return ("missing </answer>", "");
-        if (!TaxonomyModule.isValidLabel(g.Taxonomy, c.Answer))
-            return ("answer is not a full taxonomy path", GrammarModule.answerText(c.Answer));
-        return ("", "");
+        var live = Judge.answerLive(j);
+        return FSharpOption<bool>.get_IsSome(live) ? (live.Value ? 1.0 : 0.0) : UnparsableScore;
     }
 
     /// <summary>Scores every completion. Truth comes from the manifest (by sample id) or, failing that, from the line.</summary>
@@ -155,17 +136,18 @@ public static class CompletionScorer
             byId.TryGetValue(l.Id, out var s);
             var truth = s?.Label ?? l.Truth;
             var truthList = ListModule.OfSeq(truth ?? Array.Empty<string>());
-            var reward = Rewards.score(g, cfg, truthList, l.Text);
-            var (kind, detail) = FailureOf(g, l.Text);
-            var p = GrammarModule.parse(g, l.Text);
-            var answer = p.IsOk ? p.ResultValue.Answer.ToArray() : null;
+            var j = Judge.completion(g, l.Text);
+            var reward = Rewards.ofJudgement(g, cfg, truthList, j);
+            var failure = j.Failure?.Value;
+            var answer = j.Answer?.Value.ToArray();
             var attack = s?.Attack ?? (truth != null && truth.Count > 0 && !TaxonomyModule.isLive(truthList) ? truth[^1] : "");
-            rows.Add(new ScoredCompletion(l, reward, kind, detail, answer, LiveScoreOf(g, l.Text), truth, attack, s?.Domain ?? ""));
+            rows.Add(new ScoredCompletion(l, reward, failure == null ? "" : Judge.failureKind(failure),
+                failure == null ? "" : Judge.failureDetail(failure), answer, LiveScoreOf(j), truth, attack, s?.Domain ?? ""));
         }
         var failures = rows.Where(r => r.Failure != "").GroupBy(r => r.Failure).OrderByDescending(x => x.Count())
             .ToDictionary(x => x.Key, x => x.Count());
         var scored = rows.Where(r => r.Truth != null && r.Truth.Count > 0)
-            .Select(r => new Scored(r.LiveScore, r.Truth![0] == "Real Face", r.Truth[0] == "Real Face" ? "" : r.Attack, r.Domain)).ToArray();
+            .Select(r => new Scored(r.LiveScore, r.Truth![0] == TaxonomyModule.LiveName, r.Truth[0] == TaxonomyModule.LiveName ? "" : r.Attack, r.Domain)).ToArray();
         FasReport? fas = null;
         string note;
         if (scored.Length == 0) note = "no live/spoof truth (give --data MANIFEST or a label on each line): no FAS metrics";

@@ -65,7 +65,7 @@ public sealed record PipelinePreset
 }
 
 /// <summary>What <see cref="PipelineRunner.Run"/> produced.</summary>
-public sealed record PipelineResult(string OutDir, string Report, FasReport Test, QualitySummary Quality, double Seconds,
+public sealed record PipelineResult(string OutDir, string Report, FasReport Test, ReasoningSummary Quality, double Seconds,
     IReadOnlyList<(string Stage, double Seconds)> Stages, IReadOnlyList<EvalRow> Samples);
 
 /// <summary>The main job: synthetic world -> cue annotation -> source/validation/held-out split -> PNRPS chains
@@ -187,7 +187,7 @@ public static class PipelineRunner
         sb.Append($"\nSplits: train {nTrain}, validation {nVal} (from the sources), test {nTest} (domain {holdout}).\n\n");
         sb.Append($"## Held-out domain {holdout}\n\n");
         sb.Append($"| HTER | AUC | ACER | EER | format failures | faithfulness | consistency |\n|---:|---:|---:|---:|---:|---:|---:|\n");
-        sb.Append($"| {100 * r.Hter:F2}% | {100 * r.Auc:F2}% | {100 * r.Acer:F2}% | {100 * r.Eer:F2}% | {100 * ev.Quality.FormatFailureRate:F1}% | {100 * ev.Quality.Faithfulness:F1}% | {100 * ev.Quality.Consistency:F1}% |\n\n");
+        sb.Append($"| {100 * r.Hter:F2}% | {100 * r.Auc:F2}% | {100 * r.Acer:F2}% | {100 * r.Eer:F2}% | {ReasoningReport.Text(ev.Quality.FormatFailures)} | {ReasoningReport.Faithfulness(ev.Quality)} | {ReasoningReport.Text(ev.Quality.Consistency)} |\n\n");
         sb.Append($"Chance is HTER 50%, AUC 50%. Full report: `{Path.Combine(outDir, "eval", "report.md")}`; model: `{Path.Combine(outDir, "grpo")}`.\n");
         return sb.ToString();
     }
