@@ -101,7 +101,7 @@ public static class SftTrainer
             validator = Validator.Load(o.Val, o.Root, grammar, tok, faces, textBudget, o.ValSamples, o.Seed, o.Threads, log);
         else if (held.Count > 0)
         {
-            validator = Validator.FromChains(ChainTokens.Encode(held, tok, faces, textBudget, out _), faces, grammar);
+            validator = Validator.FromChains(ChainTokens.Encode(held, tok, faces, textBudget, out _), held, faces, grammar);
             log.LogInformation("validation: {N} held-out chains of {S} samples (--val-fraction {F})", held.Count,
                 held.Select(c => c.SampleId).Distinct().Count(), o.ValFraction);
         }
