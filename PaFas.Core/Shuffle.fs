@@ -4,17 +4,18 @@ open System
 
 /// How SFT chains are permuted (PA-FAS, "answer shuffling", and the "path shuffle" diagnostic).
 type ShuffleMode =
-    /// Each chain keeps its reasoning (think text); its answer becomes another chain's answer.
+    /// Each chain keeps its reasoning (steps); its answer becomes another chain's answer.
     | AnswerShuffle
-    /// The reverse diagnostic: each chain keeps its answer; its think text becomes another chain's.
+    /// The reverse diagnostic: each chain keeps its answer; its reasoning steps become another chain's.
     | PathShuffle
     /// Chains are left as they are.
     | NoShuffle
 
-/// One SFT chain: the reasoning text and the answer it is trained with, and the sample's true label.
+/// One SFT chain: the reasoning steps and the answer it is trained with, and the sample's true label. Its text is
+/// rendered only at the edge (`Grammar.render`); a raw-label chain has no steps.
 type Chain =
     { SampleId: string
-      Think: string
+      Steps: Step list
       Answer: Label
       TrueLabel: Label }
 
@@ -87,7 +88,7 @@ module Shuffle =
         p
 
     /// Applies the shuffle; the order of chains, their sample ids and true labels are kept. Answer shuffle permutes
-    /// the answers over the whole set, path shuffle the think texts (both with `permutation` over sample ids).
+    /// the answers over the whole set, path shuffle the reasoning steps (both with `permutation` over sample ids).
     let apply (mode: ShuffleMode) (seed: int) (chains: Chain list) : Chain list =
         match mode with
         | NoShuffle -> chains
@@ -99,5 +100,5 @@ module Shuffle =
                 let src = arr[p[i]]
                 match mode with
                 | AnswerShuffle -> { c with Answer = src.Answer }
-                | _ -> { c with Think = src.Think })
+                | _ -> { c with Steps = src.Steps })
             |> List.ofArray

@@ -17,6 +17,7 @@ let allTests =
           ShuffleTests.tests
           RewardsTests.tests
           JudgeTests.tests
+          ChainCodecTests.tests
           GrpoTests.tests
           MetricsTests.tests
           ProtocolsTests.tests

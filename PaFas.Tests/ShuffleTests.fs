@@ -9,7 +9,7 @@ let private tx = Gen.taxonomy
 let private forAll name gen f = testPropertyWithConfig Gen.config name (Prop.forAll (Arb.fromGen gen) f)
 let private labels = Taxonomy.leaves tx |> List.map (Taxonomy.labelOf tx)
 
-/// 0..9 samples with 1..6 chains each; every chain has its own think text.
+/// 0..9 samples with 1..6 chains each; every chain has its own steps.
 let private chainsGen: FsCheck.Gen<Chain list> =
     gen {
         let! samples = Gen.choose (0, 9)
@@ -19,7 +19,7 @@ let private chainsGen: FsCheck.Gen<Chain list> =
             |> List.mapi (fun s (k, label) ->
                 [ for j in 1..k ->
                       { SampleId = sprintf "s%d" s
-                        Think = sprintf "think %d.%d" s j
+                        Steps = [ Forward(sprintf "think %d.%d" s j) ]
                         Answer = label
                         TrueLabel = label } ])
             |> List.concat
@@ -61,14 +61,14 @@ let tests =
               Expect.equal stay (max 0 (2 * biggest - n)) "only the unavoidable stay in their group")
           forAll "answer shuffle permutes the answers and keeps the reasoning" (withSeed chainsGen) (fun (chains, seed) ->
               let out = Shuffle.apply AnswerShuffle seed chains
-              Expect.equal (out |> List.map (fun c -> c.Think)) (chains |> List.map (fun c -> c.Think)) "think texts in order"
+              Expect.equal (out |> List.map (fun c -> c.Steps)) (chains |> List.map (fun c -> c.Steps)) "steps in order"
               Expect.equal (out |> List.map (fun c -> c.SampleId, c.TrueLabel)) (chains |> List.map (fun c -> c.SampleId, c.TrueLabel)) "ids and truth"
               Expect.equal (sorted (out |> List.map (fun c -> c.Answer))) (sorted (chains |> List.map (fun c -> c.Answer))) "multiset of answers")
-          forAll "path shuffle permutes the think texts and keeps the answers" (withSeed chainsGen) (fun (chains, seed) ->
+          forAll "path shuffle permutes the steps and keeps the answers" (withSeed chainsGen) (fun (chains, seed) ->
               let out = Shuffle.apply PathShuffle seed chains
               Expect.equal (out |> List.map (fun c -> c.Answer)) (chains |> List.map (fun c -> c.Answer)) "answers in order"
               Expect.equal (out |> List.map (fun c -> c.SampleId, c.TrueLabel)) (chains |> List.map (fun c -> c.SampleId, c.TrueLabel)) "ids and truth"
-              Expect.equal (sorted (out |> List.map (fun c -> c.Think))) (sorted (chains |> List.map (fun c -> c.Think))) "multiset of think texts")
+              Expect.equal (sorted (out |> List.map (fun c -> c.Steps))) (sorted (chains |> List.map (fun c -> c.Steps))) "multiset of steps")
           forAll "none keeps the chains; every mode is deterministic per seed" (withSeed chainsGen) (fun (chains, seed) ->
               Expect.equal (Shuffle.apply NoShuffle seed chains) chains "identity"
               for m in [ AnswerShuffle; PathShuffle ] do
@@ -77,7 +77,7 @@ let tests =
               let chains =
                   [ for s in 0..19 do
                         for j in 0..9 ->
-                            { SampleId = sprintf "s%d" s; Think = sprintf "t%d.%d" s j; Answer = [ sprintf "A%d" s ]; TrueLabel = [ sprintf "A%d" s ] } ]
+                            { SampleId = sprintf "s%d" s; Steps = [ Forward(sprintf "t%d.%d" s j) ]; Answer = [ sprintf "A%d" s ]; TrueLabel = [ sprintf "A%d" s ] } ]
               let out = Shuffle.apply AnswerShuffle 42 chains
               Expect.isTrue (out |> List.forall (fun c -> c.Answer <> c.TrueLabel)) "no chain keeps its own sample's answer"
               let sources = out |> List.filter (fun c -> c.SampleId = "s0") |> List.map (fun c -> c.Answer) |> List.distinct
@@ -86,7 +86,7 @@ let tests =
           }
           test "edge cases: empty, one chain, one sample" {
               Expect.equal (Shuffle.apply AnswerShuffle 1 []) [] "empty"
-              let one = [ { SampleId = "x"; Think = "t"; Answer = [ "Real Face" ]; TrueLabel = [ "Real Face" ] } ]
+              let one = [ { SampleId = "x"; Steps = []; Answer = [ "Real Face" ]; TrueLabel = [ "Real Face" ] } ]
               Expect.equal (Shuffle.apply AnswerShuffle 1 one) one "single chain"
               Expect.equal (Shuffle.permutation 5 [| "a"; "a"; "a" |] |> sorted) [ 0; 1; 2 ] "one group"
           } ]

@@ -16,8 +16,8 @@ let private log = NullLogger.Instance
 
 let private tempDir = Gen.tempDir "train"
 
-/// A tiny synthetic world (2 domains x 12 samples, 32 px) and PNRPS chains with answer shuffle, written the way
-/// `pafas augment` writes them (Augmentation/Augmenter.cs).
+/// A tiny synthetic world (2 domains x 12 samples, 32 px) and PNRPS chains with answer shuffle, written with the
+/// codec `pafas augment` writes with (ChainCodec).
 type private World = { Dir: string; Manifest: string; Chains: string; Samples: int; ChainCount: int }
 
 let private world =
@@ -31,15 +31,10 @@ let private world =
              [ for s in samples do
                    let label = List.ofSeq s.Label
                    if Taxonomy.isValidLabel g.Taxonomy label then
-                       let avail =
-                           [ if not (isNull s.Rgb) then Modality.Rgb
-                             if not (isNull s.Depth) then Modality.Depth
-                             if not (isNull s.Ir) then Modality.Ir ]
-                           |> Availability.create
-                           |> function Ok a -> a | Error e -> failwith e
+                       let avail = PaFas.Host.Augmentation.Augmenter.AvailabilityOf s
                        let cues = (if isNull s.Cues then Seq.empty else Seq.ofList (List.ofSeq s.Cues)) |> Seq.choose Cue.tryParse |> Set.ofSeq
                        for p in Pnrps.sample g cfg (PaFas.Host.Augmentation.Augmenter.SampleSeed(5, s.Id)) { Label = label; Available = avail; Cues = cues } do
-                           yield s, { SampleId = s.Id; Think = Grammar.thinkText g p.Steps; Answer = p.Answer; TrueLabel = label } ]
+                           yield s, { SampleId = s.Id; Steps = p.Steps; Answer = p.Answer; TrueLabel = label } ]
          let byId = chains |> List.map fst |> List.distinctBy (fun s -> s.Id) |> List.map (fun s -> s.Id, s) |> dict
          let shuffled = Shuffle.apply AnswerShuffle 5 (chains |> List.map snd)
          let path = Path.Combine(dir, "chains.jsonl")
@@ -47,11 +42,9 @@ let private world =
              shuffled
              |> List.mapi (fun i c ->
                  let s = byId[c.SampleId]
-                 JsonSerializer.Serialize(
-                     dict [ "id", box (sprintf "%s#%d" s.Id i); "sample_id", box s.Id; "rgb", box s.Rgb; "depth", box s.Depth; "ir", box s.Ir
-                            "domain", box s.Domain; "attack", box s.Attack; "true_label", box (List.toArray c.TrueLabel)
-                            "answer", box (List.toArray c.Answer); "think", box c.Think; "text", box (Grammar.renderText c.Think c.Answer)
-                            "shuffle", box "answer"; "seed", box 5 ]))
+                 ChainCodec.encode g
+                     { Id = sprintf "%s#%d" s.Id i; Chain = c; Rgb = Option.ofObj s.Rgb; Depth = Option.ofObj s.Depth; Ir = Option.ofObj s.Ir
+                       Domain = s.Domain; Attack = s.Attack; Shuffle = "answer"; Seed = 5 })
          File.WriteAllLines(path, lines)
          { Dir = dir; Manifest = synth.ManifestPath; Chains = path; Samples = samples.Count; ChainCount = lines.Length })
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
 using PaFas.Core;
 using PaFas.Host.Data;
 using PaFas.Host.IO;
@@ -72,12 +73,12 @@ public static class Augmenter
             var label = ListModule.OfSeq(s.Label);
             if (o.Mode == "raw")
             {
-                perSample[i] = new[] { new Chain(s.Id, "", label, label) };
+                perSample[i] = new[] { new Chain(s.Id, FSharpList<Step>.Empty, label, label) };
                 return;
             }
             var ps = new PnrpsSample(label, AvailabilityOf(s), SetModule.OfSeq(CuesOf(s, external)));
             perSample[i] = Pnrps.sample(grammar, cfg, SampleSeed(o.Seed, s.Id), ps)
-                .Select(p => new Chain(s.Id, GrammarModule.thinkText(grammar, p.Steps), p.Answer, label)).ToArray();
+                .Select(p => new Chain(s.Id, p.Steps, p.Answer, label)).ToArray();
         });
         var chains = perSample.SelectMany(c => c).ToList();
 
@@ -94,27 +95,14 @@ public static class Augmenter
             counter[s.Id] = k + 1;
             var leaf = TaxonomyModule.leaf(c.TrueLabel);
             perLeaf[leaf] = perLeaf.GetValueOrDefault(leaf) + 1;
-            var obj = new Dictionary<string, object?>
-            {
-                ["id"] = $"{s.Id}#{k}",
-                ["sample_id"] = s.Id,
-                ["rgb"] = s.Rgb,
-                ["depth"] = s.Depth,
-                ["ir"] = s.Ir,
-                ["domain"] = s.Domain,
-                ["attack"] = s.Attack,
-                ["true_label"] = c.TrueLabel.ToArray(),
-                ["answer"] = c.Answer.ToArray(),
-                ["think"] = c.Think,
-                ["text"] = GrammarModule.renderText(c.Think, c.Answer),
-                ["shuffle"] = shuffleText,
-                ["seed"] = o.Seed,
-            };
-            sb.Append(JsonSerializer.Serialize(obj)).Append('\n');
+            var line = new ChainLine($"{s.Id}#{k}", c, Opt(s.Rgb), Opt(s.Depth), Opt(s.Ir), s.Domain, s.Attack, shuffleText, o.Seed);
+            sb.Append(ChainCodec.encode(grammar, line)).Append('\n');
         }
         AtomicFile.WriteAllText(o.Out, sb.ToString());
         return new AugmentResult(o.Out, usable.Count, shuffled.Count, skipped, perLeaf);
     }
+
+    private static FSharpOption<string>? Opt(string? p) => p == null ? null : FSharpOption<string>.Some(p);
 
     private static ShuffleMode ShuffleModeOf(AugmentOptions o)
     {
@@ -136,11 +124,7 @@ public static class Augmenter
 
     public static Availability AvailabilityOf(SampleRecord s)
     {
-        var ms = new List<Modality>();
-        if (s.Rgb != null) ms.Add(Modality.Rgb);
-        if (s.Depth != null) ms.Add(Modality.Depth);
-        if (s.Ir != null) ms.Add(Modality.Ir);
-        var r = PaFas.Core.AvailabilityModule.create(ms);
+        var r = AvailabilityModule.ofPresence(s.Rgb != null, s.Depth != null, s.Ir != null);
         if (r.IsError) throw new InvalidDataException($"{s.Source}: {r.ErrorValue}");
         return r.ResultValue;
     }

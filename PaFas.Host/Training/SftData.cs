@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.FSharp.Core;
+using PaFas.Core;
 using PaFas.Host.Data;
 using PaFas.Host.Model;
 using TorchSharp;
@@ -8,31 +10,27 @@ using static TorchSharp.torch;
 
 namespace PaFas.Host.Training;
 
-/// <summary>One line of the chain JSONL written by <c>pafas augment</c> (Augmentation/Augmenter.cs).</summary>
-public sealed record ChainRecord(
-    string Id,
-    string SampleId,
-    string? Rgb,
-    string? Depth,
-    string? Ir,
-    string Domain,
-    string Attack,
-    IReadOnlyList<string> TrueLabel,
-    IReadOnlyList<string> Answer,
-    string Think,
-    string Text,
-    string Shuffle,
-    string Source)
+/// <summary>One chain of a chain file (<see cref="ChainCodec"/>) with its image paths resolved and the completion
+/// text rendered from its steps (the edge where the chain becomes text).</summary>
+public sealed record ChainRecord(ChainLine Line, string? Rgb, string? Depth, string? Ir, string Text, string Source)
 {
+    public string Id => Line.Id;
+    public string SampleId => Line.Chain.SampleId;
+    public string Domain => Line.Domain;
+    public string Attack => Line.Attack;
+    public string Shuffle => Line.Shuffle;
+    public IReadOnlyList<string> TrueLabel => Line.Chain.TrueLabel.ToArray();
+    public IReadOnlyList<string> Answer => Line.Chain.Answer.ToArray();
+
     /// <summary>The sample this chain was made from (true label), for the image loader.</summary>
     public SampleRecord ToSample() => new(SampleId, Rgb, Depth, Ir, TrueLabel, Attack, Domain, null, Source);
 }
 
-/// <summary>Reads chain JSONL files.</summary>
+/// <summary>Reads chain files through the core's <see cref="ChainCodec"/> (the one reader and writer of the format).</summary>
 public static class ChainFile
 {
-    /// <summary>True when the first non-empty line of the file is a JSON object with a "text" field (a chain file,
-    /// not a manifest).</summary>
+    /// <summary>True when the first non-empty line of the file is a JSON object with "sample_id" and "text" or
+    /// "steps" (a chain file, not a manifest).</summary>
     public static bool IsChainFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found", path);
@@ -43,8 +41,9 @@ public static class ChainFile
             try
             {
                 using var doc = JsonDocument.Parse(line);
-                return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("text", out _)
-                       && doc.RootElement.TryGetProperty("sample_id", out _);
+                var e = doc.RootElement;
+                return e.ValueKind == JsonValueKind.Object && (e.TryGetProperty("text", out _) || e.TryGetProperty("steps", out _))
+                       && e.TryGetProperty("sample_id", out _);
             }
             catch (JsonException) { return false; }
         }
@@ -53,9 +52,10 @@ public static class ChainFile
 
     /// <summary>Loads every chain; relative image paths are resolved against <paramref name="root"/> or, when it is
     /// empty, the chain file's folder. Errors name the file and line.</summary>
-    public static List<ChainRecord> Load(string path, string root = "")
+    public static List<ChainRecord> Load(string path, string root = "", Grammar? grammar = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: chain file not found", path);
+        var g = grammar ?? GrammarStore.Default;
         var baseDir = string.IsNullOrEmpty(root) ? Path.GetDirectoryName(Path.GetFullPath(path))! : root;
         var list = new List<ChainRecord>();
         int n = 0;
@@ -64,25 +64,11 @@ public static class ChainFile
             n++;
             if (string.IsNullOrWhiteSpace(raw)) continue;
             var src = $"{path}:{n}";
-            try
-            {
-                using var doc = JsonDocument.Parse(raw);
-                var e = doc.RootElement;
-                string Req(string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String
-                    ? v.GetString()! : throw new InvalidDataException($"{src}: field '{k}' missing or not a string");
-                string? Img(string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() != ""
-                    ? Resolve(baseDir, v.GetString()!) : null;
-                string Opt(string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
-                IReadOnlyList<string> Labels(string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Array
-                    ? v.EnumerateArray().Select(x => x.GetString() ?? "").ToArray()
-                    : throw new InvalidDataException($"{src}: field '{k}' missing or not a list");
-                var c = new ChainRecord(Req("id"), Req("sample_id"), Img("rgb"), Img("depth"), Img("ir"), Opt("domain"), Opt("attack"),
-                    Labels("true_label"), Labels("answer"), Opt("think"), Req("text"), Opt("shuffle"), src);
-                if (c.Rgb == null && c.Depth == null && c.Ir == null)
-                    throw new InvalidDataException($"{src}: the chain names no image (rgb, depth, ir all empty)");
-                list.Add(c);
-            }
-            catch (JsonException e) { throw new InvalidDataException($"{src}: malformed JSON ({e.Message})", e); }
+            var r = ChainCodec.decode(g, raw);
+            if (r.IsError) throw new InvalidDataException($"{src}: {r.ErrorValue}");
+            var l = r.ResultValue;
+            string? Img(FSharpOption<string>? p) => p == null ? null : Resolve(baseDir, p.Value);
+            list.Add(new ChainRecord(l, Img(l.Rgb), Img(l.Depth), Img(l.Ir), ChainCodec.text(g, l.Chain), src));
         }
         if (list.Count == 0) throw new InvalidDataException($"{path}: no chains in the file");
         return list;
