@@ -327,6 +327,7 @@ let private sftTests =
                           Expect.isTrue (r.ContainsKey k) (sprintf "%s logged at step %g" k r["step"])
                           Expect.isTrue (Double.IsNaN r[k] || k = "val_score_threshold" || (r[k] >= 0.0 && r[k] <= 1.0)) (sprintf "%s = %g is a rate" k r[k])
               checkValidation out true
+              Expect.isTrue (File.Exists(Path.Combine(out, "reasoning.png"))) "reasoning plot"
               Expect.equal (RunFolder.ReadState(Path.Combine(out, "final")).Stage) "sft" "stage"
               Expect.throwsT<InvalidOperationException> (fun () -> SftTrainer.Run(o, log) |> ignore) "a finished run is not overwritten"
 
