@@ -24,7 +24,7 @@ let private fixture =
         (let dir = tempDir "fx"
          let synth = SyntheticWorld.Generate(SynthOptions(Out = Path.Combine(dir, "world"), PerDomain = 10, Size = 32, Seed = 11, Domains = [| "C"; "W" |]))
          torch.set_num_threads 1
-         let cfg = ModelConfig.Preset "tiny"
+         let cfg = ModelConfig.Preset("tiny", Gen.dataDir)
          let tok = Tokenizer.Build Gen.grammar
          use m = new PaFasModel(cfg, tok.VocabSize, 7L)
          let ck = Path.Combine(dir, "run", "final")

@@ -239,6 +239,36 @@ let tests =
               Expect.notEqual s1.Texts s3.Texts "other seed, other samples"
               Expect.isTrue m.training "training mode restored"
           }
+          test "rollouts: one batch equals the generator + live score; sampled batches draw from seed + k; sequences end with EOS only when ended" {
+              use m = model 5L
+              let t = tok.Value
+              let rng = Random 10
+              let s = tiny.Value.ImageSize
+              let faces = [| face rng s true true true; face rng s false true true; face rng s true false false |]
+              let rs = Rollouts.Run(m, t, faces, RolloutOptions.Greedy(12))
+              use images = VisionBatch.From(faces, cpu)
+              let prompts = faces |> Array.map (fun f -> Prompt.Encode(t, f))
+              let g = Generator.Generate(m, t, images, prompts, GenerationOptions(MaxNewTokens = 12))
+              let live = LiveScore.Compute(m, t, images, prompts, g.Completions)
+              for i in 0 .. faces.Length - 1 do
+                  Expect.sequenceEqual rs[i].Prompt prompts[i] "prompt"
+                  Expect.sequenceEqual rs[i].Completion g.Completions[i] "completion"
+                  Expect.equal rs[i].Text g.Texts[i] "text"
+                  Expect.equal rs[i].LiveScore live[i] "live score"
+                  Expect.equal rs[i].Ended g.Ended[i] "ended"
+                  Expect.isTrue (rs[i].Ended <> (rs[i].Completion.Length = 12)) "ended = stopped before the budget"
+                  let seq = rs[i].Sequence(t.Eos)
+                  Expect.equal seq.Length (prompts[i].Length + rs[i].Completion.Length + (if rs[i].Ended then 1 else 0)) "sequence length"
+                  Expect.equal (seq[seq.Length - 1] = t.Eos) rs[i].Ended "EOS appended only when ended"
+              let sampled seed = GenerationOptions(MaxNewTokens = 10, Temperature = 1.0, TopP = 0.9, Seed = seed)
+              let byOne = Rollouts.Run(m, t, faces[0..1], RolloutOptions(sampled 5L, Batch = 1, LiveScore = false))
+              let first = Rollouts.Run(m, t, faces[0..0], RolloutOptions(sampled 5L, LiveScore = false))
+              let second = Rollouts.Run(m, t, faces[1..1], RolloutOptions(sampled 6L, LiveScore = false))
+              Expect.sequenceEqual byOne[0].Completion first[0].Completion "batch 0 uses the seed"
+              Expect.sequenceEqual byOne[1].Completion second[0].Completion "batch 1 uses seed + 1"
+              Expect.isTrue (byOne |> Array.forall (fun r -> Double.IsNaN r.LiveScore)) "no live score when not asked"
+              Expect.isEmpty (Rollouts.Run(m, t, [||], RolloutOptions.Greedy(5))) "no faces, no rollouts"
+          }
           test "live score: in [0,1], read after the answer opening, matching sigmoid(logit Real - logit Spoof)" {
               use m = model 2L
               let t = tok.Value
@@ -290,8 +320,8 @@ let tests =
               Expect.equal (maxDiff a b) 0.0 "identical logits"
               use lm = LoadedModel.Load(dir, cpu)
               let out = lm.Run([| face rng tiny.Value.ImageSize true true true |], 5)
-              Expect.equal out.Texts.Length 1 "one text"
-              Expect.isTrue (out.LiveScores[0] >= 0.0 && out.LiveScores[0] <= 1.0) "score"
+              Expect.equal out.Length 1 "one rollout"
+              Expect.isTrue (out[0].LiveScore >= 0.0 && out[0].LiveScore <= 1.0) "score"
           }
           test "checkpoint: truncated weights, hash mismatch, wrong config, wrong tokenizer -> InvalidDataException naming the file" {
               use m = model 4L

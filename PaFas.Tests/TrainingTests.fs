@@ -199,6 +199,36 @@ let private grpoTests =
                                        agg, maxLen, 0.2, 0.2, completions = Nullable(int64 n), globalTokens = Nullable total, batchTokens = Nullable total).Loss.item<float>()
                   closeTo 1e-12 (part 0 1 + part 1 (n - 1)) whole (Grpo.aggregationText agg)
           }
+          test "episodes: G per prompt grouped once, rewards scored, the core's advantages, tied fraction and std" {
+              let w = world.Force()
+              let cfg = ModelConfig.Preset("tiny", Gen.dataDir)
+              let tok = Tokenizer.Build Gen.grammar
+              use m = new PaFasModel(cfg, tok.VocabSize, 3L)
+              let samples = Manifest.Load(w.Manifest, ManifestOptions()) |> Seq.take 3 |> ResizeArray
+              let faces = FaceCache(cfg.ImageSize)
+              let rcfg = { FormatWeight = 1.0; ClassWeight = 1.0; Mode = Binary }
+              let settings = EpisodeSettings(4, GenerationOptions(MaxNewTokens = 10, Temperature = 1.0, Seed = 9L), rcfg, GroupScale, 1e-4)
+              let b = GrpoEpisodes.Sample(m, tok, Gen.grammar, settings, samples, faces)
+              Expect.equal b.Groups.Count 3 "one group per prompt"
+              Expect.equal b.Episodes.Count 12 "P x G episodes"
+              for gi in 0 .. 2 do
+                  let g = b.Groups[gi]
+                  Expect.equal g.Sample.Id samples[gi].Id "group order = prompt order"
+                  Expect.equal g.Episodes.Count 4 "G episodes"
+                  for e in g.Episodes do
+                      Expect.equal e.Sample.Id g.Sample.Id "episode of its group's prompt"
+                      Expect.equal e.Reward (Rewards.score Gen.grammar rcfg (List.ofSeq g.Sample.Label) e.Rollout.Text) "reward of its text"
+                      Expect.sequenceEqual e.Sequence (e.Rollout.Sequence tok.Eos) "trained sequence"
+                      Expect.equal e.CompletionTokens (e.Rollout.Completion.Length + (if e.Rollout.Ended then 1 else 0)) "completion tokens"
+              let totals = b.Groups |> Seq.map (fun g -> g.Episodes |> Seq.map (fun e -> e.Reward.Total) |> Array.ofSeq) |> Array.ofSeq
+              let adv = Grpo.advantages GroupScale 1e-4 totals |> Array.concat
+              Expect.sequenceEqual (b.Episodes |> Seq.map (fun e -> e.Advantage)) adv "advantages from the core"
+              Expect.equal b.ZeroStdFraction (Grpo.zeroStdFraction totals) "tied fraction from the core"
+              Expect.equal b.RewardStd (Grpo.std Bessel (Array.concat totals)) "reward std from the core"
+              Expect.equal b.HasSignal (adv |> Array.exists (fun a -> a <> 0.0)) "signal"
+              let again = GrpoEpisodes.Sample(m, tok, Gen.grammar, settings, samples, faces)
+              Expect.sequenceEqual (again.Episodes |> Seq.map (fun e -> e.Rollout.Text)) (b.Episodes |> Seq.map (fun e -> e.Rollout.Text)) "seeded"
+          }
           test "clip fraction counts tokens clipped on the side that matters" {
               // ratio e^0.5 > 1.2 with A > 0 (clipped high); ratio e^-0.5 < 0.8 with A < 0 (clipped low); ratio 1 not clipped.
               use lp = torch.tensor([| 0.5; -0.5; 0.0; 0.5 |], torch.ScalarType.Float64).reshape(4L, 1L)
@@ -287,6 +317,19 @@ let private sftTests =
                   Expect.isTrue (File.Exists(Path.Combine(out, d, "config.json"))) (d + "/ is a checkpoint")
               Expect.isTrue (File.Exists(Path.Combine(out, "last", RunFolder.OptimizerFile))) "last/ keeps the optimizer state"
               Expect.isGreaterThanOrEqual (hasLoss out) 50 "a metrics line every 2 steps"
+              let reasoningKeys =
+                  [ "val_accuracy"; "val_binary_accuracy"; "val_format"; "val_conclusion_leaf_accuracy"; "val_conclusion_live_spoof_accuracy"
+                    "val_consistency"; "val_answer_score_agreement"; "val_self_contradiction_rate"; "val_faithfulness"; "val_score_threshold" ]
+              let checkValidation (run: string) (lossToo: bool) =
+                  let vals = MetricsLog.Read(Path.Combine(run, "metrics.jsonl")) |> Seq.filter (fun r -> r.ContainsKey "val_metric") |> Seq.toList
+                  Expect.isNonEmpty vals "validation lines"
+                  for r in vals do
+                      Expect.equal (r.ContainsKey "val_loss") lossToo "loss on chains"
+                      for k in reasoningKeys do
+                          Expect.isTrue (r.ContainsKey k) (sprintf "%s logged at step %g" k r["step"])
+                          Expect.isTrue (Double.IsNaN r[k] || k = "val_score_threshold" || (r[k] >= 0.0 && r[k] <= 1.0)) (sprintf "%s = %g is a rate" k r[k])
+              checkValidation out true
+              Expect.isTrue (File.Exists(Path.Combine(out, "reasoning.png"))) "reasoning plot"
               Expect.equal (RunFolder.ReadState(Path.Combine(out, "final")).Stage) "sft" "stage"
               Expect.throwsT<InvalidOperationException> (fun () -> SftTrainer.Run(o, log) |> ignore) "a finished run is not overwritten"
 
@@ -309,6 +352,7 @@ let private sftTests =
                   Expect.isTrue (stepRows |> List.forall (fun r -> r.ContainsKey k && r[k] >= 0.0)) k
               Expect.isTrue (stepRows |> List.forall (fun r -> r["time_rollout_s"] > 0.0)) "sampling takes time"
               Expect.isTrue (rows |> Seq.exists (fun r -> r.ContainsKey "val_accuracy")) "validation logged"
+              checkValidation gout false
               Expect.isTrue (File.Exists(Path.Combine(gout, "reward.png"))) "reward plot"
               Expect.equal (RunFolder.ReadState(Path.Combine(gout, "final")).Stage) "grpo" "stage"
 

@@ -30,15 +30,26 @@ public sealed class BenchSetup
         }
         else
         {
-            Config = ModelConfig.Preset(preset);
+            Config = ModelConfig.Preset(preset, GrammarStore.DefaultDataDir());
             Tokenizer = Tokenizer.Build(GrammarStore.Default);
         }
         var samples = Manifest.Load(manifest).Take(faces).ToList();
         if (samples.Count < faces) throw new InvalidDataException($"{manifest}: {samples.Count} samples, the benchmarks need {faces}");
         Faces = ImageLoader.LoadBatch(samples, Config.ImageSize);
-        var path = string.Join(" ", Enumerable.Repeat(Clause, 6));
-        Completion = Tokenizer.Encode(GrammarModule.renderText(path, ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
+        Completion = TypicalCompletion(Tokenizer);
     }
+
+    /// <summary>The completion tokens of the typical chain (six clauses and the answer, without EOS).</summary>
+    public static int[] TypicalCompletion(Tokenizer tok) =>
+        tok.Encode(GrammarModule.renderText(string.Join(" ", Enumerable.Repeat(Clause, 6)), ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
+
+    /// <summary>Training items of the given faces: prompt + <paramref name="completion"/> + EOS each.</summary>
+    public static List<TokenizedChain> TypicalChains(Tokenizer tok, IReadOnlyList<FaceTensors> faces, int[] completion) =>
+        faces.Select((face, i) =>
+        {
+            var prompt = Prompt.Encode(tok, face);
+            return new TokenizedChain(prompt.Concat(completion).Append(tok.Eos).ToArray(), prompt.Length, $"bench{i}", face);
+        }).ToList();
 
     public ModelConfig Config { get; }
     public Tokenizer Tokenizer { get; }
@@ -60,12 +71,8 @@ public sealed class BenchSetup
     }
 
     /// <summary>Training items for the first <paramref name="batch"/> faces: prompt + typical completion + EOS (all of one length).</summary>
-    public List<TokenizedChain> Chains(int batch) => Enumerable.Range(0, batch).Select(i =>
-    {
-        var face = Faces[i % Faces.Count];
-        var prompt = Prompt.Encode(Tokenizer, face);
-        return new TokenizedChain(prompt.Concat(Completion).Append(Tokenizer.Eos).ToArray(), prompt.Length, $"bench{i}", face);
-    }).ToList();
+    public List<TokenizedChain> Chains(int batch) =>
+        TypicalChains(Tokenizer, Enumerable.Range(0, batch).Select(i => Faces[i % Faces.Count]).ToList(), Completion);
 
     /// <summary>Text tokens per training sequence (prompt + completion + EOS); every face of the world has all three modalities.</summary>
     public int TextTokens => Chains(1)[0].Tokens.Length;

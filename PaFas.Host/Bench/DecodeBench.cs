@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using PaFas.Host.Data;
 using PaFas.Host.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,13 +9,17 @@ using Generator = PaFas.Host.Model.Generator;
 namespace PaFas.Host.Bench;
 
 /// <summary>Greedy decoding of one face (batch 1) for exactly N new tokens (EOS does not stop it): with the KV cache
-/// (<see cref="Generator.Generate"/>, the path of predict, eval and GRPO) and without it (every step runs the whole
+/// (<see cref="Rollouts.Run"/>, the path of predict, eval, validation and GRPO) and without it (every step runs the whole
 /// sequence through the model again). Tokens/s = N / wall time, prefill included.</summary>
 public static class DecodeBench
 {
     public static readonly int[] NewTokens = { 32, 128, 256 };
     private static readonly GenerationOptions Greedy = new(Temperature: 0);
     private static readonly Random Rng = new(0);   // unused by greedy picking
+
+    /// <summary>Cached greedy decoding of exactly <paramref name="n"/> tokens through the rollout engine (no live score).</summary>
+    public static Rollout Exactly(PaFasModel m, Tokenizer tok, FaceTensors face, int n) =>
+        Rollouts.Run(m, tok, new[] { face }, new RolloutOptions(new GenerationOptions(n, StopAtEos: false), LiveScore: false))[0];
 
     /// <summary>Uncached greedy decoding: N full forward passes over prompt + the tokens so far.</summary>
     public static int[] Uncached(PaFasModel m, Tokenizer tok, VisionBatch vb, int[] prompt, int n)
@@ -66,7 +71,7 @@ public static class DecodeBench
         int room = s.Config.MaxSeq - s.Config.VisualTokens - prompt.Length;
         var entries = new List<BenchEntry>();
         // warm-up
-        Generator.Generate(model, s.Tokenizer, vb, new[] { prompt }, new GenerationOptions(8, StopAtEos: false));
+        Exactly(model, s.Tokenizer, face, 8);
         Uncached(model, s.Tokenizer, vb, prompt, 4);
         var rates = new Dictionary<(int, bool), double>();
         foreach (var n in NewTokens)
@@ -83,7 +88,7 @@ public static class DecodeBench
                 {
                     var sw = Stopwatch.StartNew();
                     int made = cached
-                        ? Generator.Generate(model, s.Tokenizer, vb, new[] { prompt }, new GenerationOptions(n, StopAtEos: false)).Completions[0].Length
+                        ? Exactly(model, s.Tokenizer, face, n).Completion.Length
                         : Uncached(model, s.Tokenizer, vb, prompt, n).Length;
                     runs[r] = made / sw.Elapsed.TotalSeconds;
                 }

@@ -30,8 +30,7 @@ public static class SftBench
         {
             using var scope = NewDisposeScope();
             opt.zero_grad();
-            var logits = model.Logits(vb, b.Tokens, b.Attention);
-            var loss = SftLoss.Sum(logits.to(ScalarType.Float32), b.Labels) / (double)b.Targets;
+            var loss = SftLoss.Mean(model, vb, b);
             loss.backward();
             nn.utils.clip_grad_norm_(model.parameters(), 1.0);
             opt.step();

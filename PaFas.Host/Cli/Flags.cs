@@ -97,7 +97,7 @@ public sealed class ModelSizeAttribute(bool allowEmpty = false) : RuleAttribute
     public override string? Problem(object? value)
     {
         if (value is not string s || (allowEmpty && s == "")) return null;
-        var names = PaFas.Host.Model.ModelConfig.PresetNames();
+        var names = PaFas.Host.Model.ModelConfig.PresetNames(PaFas.Host.Data.GrammarStore.DefaultDataDir());
         return names.Contains(s) ? null : $"must be one of {string.Join(" | ", names)} (data/models.json; got '{s}')";
     }
 }

@@ -131,13 +131,11 @@ public static class BenchCommand
     private static BenchEntry MemoryBench(string manifest, BenchOptions a, ILogger log)
     {
         var g = GrammarStore.Default;
-        var cfg = ModelConfig.Preset("tiny");
+        var cfg = ModelConfig.Preset("tiny", GrammarStore.DefaultDataDir());
         var tok = Tokenizer.Build(g);
         var dev = TorchRuntime.ResolveDevice(a.Device);
         var faces = ImageLoader.LoadBatch(Manifest.Load(manifest).Take(8).ToList(), cfg.ImageSize);
-        var path = string.Join(" ", Enumerable.Repeat("In the depth map the face region is flat with no facial relief. This points to Spoof Face.", 6));
-        var completion = tok.Encode(GrammarModule.renderText(path, Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
-        var seqs = faces.Select(f => Prompt.Encode(tok, f).Concat(completion).Append(tok.Eos).ToArray()).ToList();
+        var chains = BenchSetup.TypicalChains(tok, faces, BenchSetup.TypicalCompletion(tok));
         using var model = new PaFasModel(cfg, tok.VocabSize, a.Seed);
         model.to(dev);
         var opt = optim.AdamW(model.parameters(), 1e-4);
@@ -148,11 +146,9 @@ public static class BenchCommand
             using (var scope = NewDisposeScope())
             {
                 using var vb = VisionBatch.From(faces, dev);
-                var (tokens, att) = Sequences.PadRight(seqs, tok.Pad, dev);
+                using var batch = SftBatch.Build(chains, tok.Pad, dev);
                 opt.zero_grad();
-                var logits = model.Logits(vb, tokens, att);
-                var loss = nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[^1]), tokens[.., 1..].reshape(-1));
-                loss.backward();
+                SftLoss.Mean(model, vb, batch).backward();
                 opt.step();
             }
             if (step % 50 == 0)
@@ -170,43 +166,37 @@ public static class BenchCommand
     private static IEnumerable<BenchEntry> ModelBench(string preset, string manifest, BenchOptions a, ILogger log)
     {
         var g = GrammarStore.Default;
-        var cfg = ModelConfig.Preset(preset);
+        var cfg = ModelConfig.Preset(preset, GrammarStore.DefaultDataDir());
         var tok = Tokenizer.Build(g);
         var dev = TorchRuntime.ResolveDevice(a.Device);
         var samples = Manifest.Load(manifest).Take(16).ToList();
         var faces = ImageLoader.LoadBatch(samples, cfg.ImageSize);
         // A typical chain: about 130 completion tokens.
-        var path = string.Join(" ", Enumerable.Repeat("In the depth map the face region is flat with no facial relief. This points to Spoof Face.", 6));
-        var completion = tok.Encode(GrammarModule.renderText(path, Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { TaxonomyModule.LiveName })));
-        var seqs = faces.Select(f => Prompt.Encode(tok, f).Concat(completion).Append(tok.Eos).ToArray()).ToList();
+        var chains = BenchSetup.TypicalChains(tok, faces, BenchSetup.TypicalCompletion(tok));
         using var model = new PaFasModel(cfg, tok.VocabSize, a.Seed);
         model.to(dev);
         using var vb = VisionBatch.From(faces, dev);
-        var (tokens, att) = Sequences.PadRight(seqs, tok.Pad, dev);
+        using var batch = SftBatch.Build(chains, tok.Pad, dev);
         var opt = optim.AdamW(model.parameters(), 1e-4);
-        long nTok = seqs.Sum(s => s.Length);
-        var train = Measure($"model.{preset}.train_tokens_per_s", $"{preset} ({model.ParameterCount:N0} params): SFT train tokens/s (batch 16 x {seqs[0].Length} tokens + {cfg.VisualTokens} visual)", "tokens/s", a.Repeat + 1, log, r =>
+        long nTok = chains.Sum(c => c.Tokens.Length);
+        var train = Measure($"model.{preset}.train_tokens_per_s", $"{preset} ({model.ParameterCount:N0} params): SFT train tokens/s (batch 16 x {chains[0].Tokens.Length} tokens + {cfg.VisualTokens} visual)", "tokens/s", a.Repeat + 1, log, r =>
         {
             var sw = Stopwatch.StartNew();
             for (int k = 0; k < 3; k++)
             {
                 using var scope = NewDisposeScope();
                 opt.zero_grad();
-                var logits = model.Logits(vb, tokens, att);
-                var loss = nn.functional.cross_entropy(logits[.., ..^1].reshape(-1, logits.shape[^1]), tokens[.., 1..].reshape(-1));
-                loss.backward();
+                SftLoss.Mean(model, vb, batch).backward();
                 opt.step();
             }
             return 3 * nTok / sw.Elapsed.TotalSeconds;
         });
-        var prompts = faces.Select(f => Prompt.Encode(tok, f)).ToList();
         var gen = Measure($"model.{preset}.generate_tokens_per_s", $"{preset}: generation tokens/s (batch 16, 128 new tokens, KV cache, sampling)", "tokens/s", a.Repeat, log, r =>
         {
             var sw = Stopwatch.StartNew();
-            var res = PaFas.Host.Model.Generator.Generate(model, tok, vb, prompts, new GenerationOptions(128, Temperature: 1.0, Seed: r));
-            return res.Completions.Sum(c => c.Length + 1) / sw.Elapsed.TotalSeconds;
+            var res = Rollouts.Run(model, tok, faces, new RolloutOptions(new GenerationOptions(128, 1.0, 1.0, r), LiveScore: false));
+            return res.Sum(c => c.Completion.Length + 1) / sw.Elapsed.TotalSeconds;
         });
-        tokens.Dispose(); att.Dispose();
         return new[] { train, gen };
     }
 }

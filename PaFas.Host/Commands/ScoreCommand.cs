@@ -30,7 +30,7 @@ public static class ScoreCommand
                 var faces = ImageLoader.LoadBatch(chunk, m.Config.ImageSize).Select(f => drop.Length == 0 ? f : f.Drop(drop)).ToList();
                 var raw = m.Run(faces, a.MaxNew);
                 for (int k = 0; k < chunk.Count; k++)
-                    rows.Add(new Scored(raw.LiveScores[k], chunk[k].IsLive, chunk[k].IsLive ? "" : chunk[k].Label[^1], chunk[k].Domain));
+                    rows.Add(new Scored(raw[k].LiveScore, chunk[k].IsLive, chunk[k].IsLive ? "" : chunk[k].Label[^1], chunk[k].Domain));
                 log.LogInformation("score: {Done}/{Total}", rows.Count, samples.Count);
             }
         }

@@ -123,7 +123,7 @@ public static class EvalRunner
             for (int i = 0; i < chunk.Count; i++)
             {
                 var s = chunk[i];
-                rows.Add(new Generated(s, raw.Texts[i], raw.LiveScores[i], Judge.completion(g, raw.Texts[i]), TruthOf(s, faces[i])));
+                rows.Add(new Generated(s, raw[i].Text, raw[i].LiveScore, Judge.completion(g, raw[i].Text), TruthOf(s, faces[i])));
             }
             log.LogInformation("eval {What}: {Done}/{Total} samples ({Rate:F1}/s)", what, rows.Count, samples.Count,
                 rows.Count / Math.Max(1e-9, sw.Elapsed.TotalSeconds));

@@ -119,11 +119,11 @@ public sealed class FaceAntiSpoofer : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (faces.Count == 0) return Array.Empty<Prediction>();
-        RawOutput raw;
+        Rollout[] raw;
         lock (_gate) raw = _m.Run(faces, MaxNewTokens);
         var result = new Prediction[faces.Count];
         for (int i = 0; i < faces.Count; i++)
-            result[i] = Interpret(raw.Texts[i], raw.LiveScores[i]);
+            result[i] = Interpret(raw[i].Text, raw[i].LiveScore);
         return result;
     }
 

@@ -9,10 +9,12 @@ namespace PaFas.Host.Model;
 /// <paramref name="MaxNewTokens"/> tokens.</summary>
 public sealed record GenerationOptions(int MaxNewTokens = 256, double Temperature = 0, double TopP = 1.0, long Seed = 0, bool StopAtEos = true);
 
-/// <summary>Generated completions (token ids without EOS) and their decoded texts.</summary>
-public sealed record Generation(int[][] Completions, string[] Texts);
+/// <summary>Generated completions (token ids without EOS), their decoded texts and whether each ended with an EOS
+/// (false: cut at the token budget, or EOS not a stop under <see cref="GenerationOptions.StopAtEos"/> false).</summary>
+public sealed record Generation(int[][] Completions, string[] Texts, bool[] Ended);
 
-/// <summary>Batched decoding with the KV cache.</summary>
+/// <summary>Batched decoding with the KV cache. Callers go through <see cref="Rollouts.Run"/> (prompts, completions,
+/// texts and live scores in one place); this class is its decoding step.</summary>
 public static class Generator
 {
     /// <summary>Generates a completion per prompt: prompts are left-padded, the visual prefix + prompts are
@@ -68,7 +70,7 @@ public static class Generator
         }
         finally { m.train(wasTraining); }
         var completions = outs.Select(l => l.ToArray()).ToArray();
-        return new Generation(completions, completions.Select(c => tok.Decode(c)).ToArray());
+        return new Generation(completions, completions.Select(c => tok.Decode(c)).ToArray(), done);
     }
 
     /// <summary>Greedy (argmax, lowest id on ties) or temperature + top-p sampling from one row of logits.</summary>

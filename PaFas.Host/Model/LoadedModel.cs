@@ -1,11 +1,7 @@
 using PaFas.Host.Data;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PaFas.Host.Model;
-
-/// <summary>Raw model output for a batch of faces: the greedy completions' texts and their live scores.</summary>
-public sealed record RawOutput(string[] Texts, double[] LiveScores);
 
 /// <summary>A checkpoint loaded for inference: greedy chains + live scores for faces.</summary>
 public sealed class LoadedModel : IDisposable
@@ -31,17 +27,10 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Wraps an in-memory model (e.g. during training).</summary>
     public static LoadedModel From(PaFasModel m, Tokenizer tok, CheckpointMeta meta) => new(m, tok, meta, m.Device);
 
-    /// <summary>Greedy completions (at most <paramref name="maxNewTokens"/> tokens) and live scores, in one batch.</summary>
-    public RawOutput Run(IReadOnlyList<FaceTensors> faces, int maxNewTokens)
-    {
-        if (faces.Count == 0) return new RawOutput(Array.Empty<string>(), Array.Empty<double>());
-        using var scope = torch.NewDisposeScope();
-        using var images = VisionBatch.From(faces, Device);
-        var prompts = faces.Select(f => Prompt.Encode(Tokenizer, f)).ToList();
-        var gen = Generator.Generate(Model, Tokenizer, images, prompts, new GenerationOptions(MaxNewTokens: maxNewTokens));
-        var scores = LiveScore.Compute(Model, Tokenizer, images, prompts, gen.Completions);
-        return new RawOutput(gen.Texts, scores);
-    }
+    /// <summary>Greedy completions (at most <paramref name="maxNewTokens"/> tokens) and live scores, all faces in
+    /// one batch (<see cref="Rollouts.Run"/>).</summary>
+    public Rollout[] Run(IReadOnlyList<FaceTensors> faces, int maxNewTokens) =>
+        Rollouts.Run(Model, Tokenizer, faces, RolloutOptions.Greedy(maxNewTokens));
 
     public void Dispose() => Model.Dispose();
 }

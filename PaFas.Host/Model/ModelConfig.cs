@@ -1,11 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using PaFas.Host.Data;
 
 namespace PaFas.Host.Model;
 
 /// <summary>The shape of a PA-FAS vision-language model. Presets live in data/models.json
-/// (<see cref="Preset(string)"/>); a checkpoint stores its config as config.json.</summary>
+/// (<see cref="Preset(string, string)"/>); a checkpoint stores its config as config.json.</summary>
 public sealed record ModelConfig
 {
     /// <summary>Preset name (informational).</summary>
@@ -94,21 +93,15 @@ public sealed record ModelConfig
         catch (ArgumentException ex) { throw new InvalidDataException($"{source}: {ex.Message}", ex); }
     }
 
-    /// <summary>The names of the presets in data/models.json.</summary>
-    public static IReadOnlyList<string> PresetNames(string? dataDir = null)
-    {
-        var (_, presets, _) = ReadPresets(dataDir);
-        return presets.Keys.ToList();
-    }
+    /// <summary>The preset names of the models.json in <paramref name="dataDir"/> (the one list of model sizes).</summary>
+    public static IReadOnlyList<string> PresetNames(string dataDir) => ReadPresets(dataDir).Presets.Keys.ToList();
 
-    /// <summary>The default preset's name (data/models.json "default").</summary>
-    public static string DefaultPresetName(string? dataDir = null) => ReadPresets(dataDir).Default;
+    /// <summary>The default preset's name ("default" of the models.json in <paramref name="dataDir"/>).</summary>
+    public static string DefaultPresetName(string dataDir) => ReadPresets(dataDir).Default;
 
-    /// <summary>A preset of data/models.json (next to the program, or <paramref name="dataDir"/>), validated.</summary>
-    public static ModelConfig Preset(string name) => Preset(name, null);
-
-    /// <summary>A preset of the models.json in <paramref name="dataDir"/> (null = the program's data folder).</summary>
-    public static ModelConfig Preset(string name, string? dataDir)
+    /// <summary>A preset of the models.json in <paramref name="dataDir"/> (the program's data folder is
+    /// <c>GrammarStore.DefaultDataDir()</c>), validated.</summary>
+    public static ModelConfig Preset(string name, string dataDir)
     {
         var (file, presets, def) = ReadPresets(dataDir);
         var key = string.IsNullOrWhiteSpace(name) ? def : name.Trim().ToLowerInvariant();
@@ -123,9 +116,9 @@ public sealed record ModelConfig
         catch (ArgumentException ex) { throw new InvalidDataException($"{file}: {ex.Message}", ex); }
     }
 
-    private static (string File, Dictionary<string, JsonElement> Presets, string Default) ReadPresets(string? dataDir)
+    private static (string File, Dictionary<string, JsonElement> Presets, string Default) ReadPresets(string dataDir)
     {
-        var file = Path.Combine(dataDir ?? GrammarStore.DefaultDataDir(), "models.json");
+        var file = Path.Combine(dataDir, "models.json");
         if (!File.Exists(file)) throw new FileNotFoundException($"{file}: not found", file);
         try
         {

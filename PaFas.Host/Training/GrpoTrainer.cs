@@ -3,11 +3,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.FSharp.Collections;
 using PaFas.Core;
 using PaFas.Host.Data;
-using PaFas.Host.Inference;
 using PaFas.Host.Model;
 using TorchSharp;
 using static TorchSharp.torch;
-using Generator = PaFas.Host.Model.Generator;
 
 namespace PaFas.Host.Training;
 
@@ -23,10 +21,6 @@ public sealed record GrpoResult(string RunDir, string Checkpoint, int Step, bool
 public static class GrpoTrainer
 {
     public const string Stage = "grpo";
-
-    /// <summary>One step's sampled batch, ready for the loss.</summary>
-    private sealed record Rollout(List<FaceTensors> Faces, List<int[]> Sequences, List<int> PromptLengths, double[] Advantages,
-        RewardBreakdown[] Rewards, string[] Texts, int[] Lengths, bool[] Ended, double GenerateSeconds, double RewardSeconds);
 
     public static GrpoResult Run(GrpoOptions o, ILogger log)
     {
@@ -67,7 +61,9 @@ public static class GrpoTrainer
         faces.Preload(samples, o.Threads);
         var validator = string.IsNullOrEmpty(o.Val) ? null
             : Validator.Load(o.Val, o.Root, grammar, tok, faces, cfg.MaxSeq - cfg.VisualTokens, o.ValSamples, o.Seed, o.Threads, log);
-        int maxLen = o.MaxNew; // completion tokens incl. EOS never exceed the generation budget
+        var episodes = new EpisodeSettings(o.Group, new GenerationOptions(o.MaxNew, o.Temperature, o.TopP), rcfg, scale, o.AdvEps);
+        // dr_grpo's maxLen: completion tokens incl. EOS never exceed the generation budget
+        var policy = new PolicyLossSettings(agg, o.MaxNew, o.EpsLow, o.EpsHigh, o.Kl, o.MicroBatch);
         run.WriteConfig(Stage, o, cfg.Name, o.Seed, new Dictionary<string, string>
         {
             ["init"] = initDir, ["data"] = Path.GetFullPath(o.Data), ["train_samples"] = samples.Count.ToString(CultureInfo.InvariantCulture),
@@ -92,34 +88,34 @@ public static class GrpoTrainer
             double lr = session.BeginStep();
             var rng = StepSeed.Rng(o.Seed, session.Step, StepSeed.Batch);
             var chosen = Sampling.Choose(rng, samples.Count, o.Prompts).Select(i => samples[i]).ToList();
-            var ro = Sample(model, tok, grammar, rcfg, scale, o, chosen, faces, dev, StepSeed.Derive(o.Seed, session.Step, StepSeed.Generation));
-            var groups = Enumerable.Range(0, chosen.Count).Select(p => ro.Rewards.Skip(p * o.Group).Take(o.Group).Select(r => r.Total).ToArray()).ToArray();
-            double zeroStd = Grpo.zeroStdFraction(groups);
+            var decoding = new GenerationOptions(o.MaxNew, o.Temperature, o.TopP, StepSeed.Derive(o.Seed, session.Step, StepSeed.Generation));
+            var batch = GrpoEpisodes.Sample(model, tok, grammar, episodes with { Decoding = decoding }, chosen, faces);
+            var eps = batch.Episodes;
 
             var updateClock = System.Diagnostics.Stopwatch.StartNew();
             double loss = 0, norm = 0, clip = 0, clipLow = 0, clipHigh = 0, kl = 0;
-            bool signal = o.Kl > 0 || o.AlwaysUpdate || ro.Advantages.Any(a => a != 0);
-            if (signal)
+            if (o.Kl > 0 || o.AlwaysUpdate || batch.HasSignal)
             {
                 using var scope = torch.NewDisposeScope();
-                var old = o.Iterations > 1 ? LogProbs(model, tok, ro, o.MicroBatch, dev) : null;
-                var refLp = reference != null ? LogProbs(reference, tok, ro, o.MicroBatch, dev) : null;
+                var old = o.Iterations > 1 ? GrpoUpdate.LogProbs(model, tok, eps, o.MicroBatch, dev) : null;
+                var refLp = reference != null ? GrpoUpdate.LogProbs(reference, tok, eps, o.MicroBatch, dev) : null;
                 for (int it = 0; it < o.Iterations; it++)
                 {
-                    var (l, c, cl, ch, k, ok) = Update(model, tok, ro, old, refLp, agg, maxLen, o, dev);
-                    if (!ok) { session.SkipUpdate(l); loss = l; break; }
-                    var applied = session.ApplyUpdate(l);
-                    loss = l; norm = applied.GradNorm; clip = c; clipLow = cl; clipHigh = ch; kl = k;
+                    var pass = GrpoUpdate.Pass(model, tok, eps, old, refLp, policy, dev);
+                    loss = pass.Loss;
+                    if (!pass.Ok) { session.SkipUpdate(pass.Loss); break; }
+                    norm = session.ApplyUpdate(pass.Loss).GradNorm;
+                    clip = pass.Clip; clipLow = pass.ClipLow; clipHigh = pass.ClipHigh; kl = pass.Kl;
                 }
             }
             else session.ApplyUpdate(0.0);
             double updateSeconds = updateClock.Elapsed.TotalSeconds;
             session.EndStep();
             stepsRun++;
-            session.SamplesSeen += ro.Texts.Length;
-            session.TokensSeen += ro.Sequences.Sum(s => (long)s.Length);
-            double rewardMean = ro.Rewards.Average(r => r.Total);
-            zeroStdSum += zeroStd;
+            session.SamplesSeen += eps.Count;
+            session.TokensSeen += eps.Sum(e => (long)e.Sequence.Length);
+            double rewardMean = eps.Average(e => e.Reward.Total);
+            zeroStdSum += batch.ZeroStdFraction;
             if (double.IsNaN(firstReward)) firstReward = rewardMean;
             windowReward += rewardMean; windowSteps++;
 
@@ -128,28 +124,29 @@ public static class GrpoTrainer
             var extra = new Dictionary<string, object?>
             {
                 ["reward_mean"] = rewardMean,
-                ["reward_std"] = Std(ro.Rewards.Select(r => r.Total)),
-                ["reward_format"] = ro.Rewards.Average(r => r.Format),
-                ["reward_class"] = ro.Rewards.Average(r => r.Classification),
-                ["zero_std_fraction"] = zeroStd,
-                ["completion_length"] = ro.Lengths.Average(),
-                ["ended_fraction"] = ro.Ended.Average(e => e ? 1.0 : 0.0),
+                ["reward_std"] = batch.RewardStd,
+                ["reward_format"] = eps.Average(e => e.Reward.Format),
+                ["reward_class"] = eps.Average(e => e.Reward.Classification),
+                ["zero_std_fraction"] = batch.ZeroStdFraction,
+                ["completion_length"] = eps.Average(e => e.Rollout.Completion.Length),
+                ["ended_fraction"] = eps.Average(e => e.Rollout.Ended ? 1.0 : 0.0),
                 ["clip_fraction"] = clip, ["clip_low"] = clipLow, ["clip_high"] = clipHigh,
-                ["advantage_abs_mean"] = ro.Advantages.Average(Math.Abs),
-                ["time_rollout_s"] = ro.GenerateSeconds, ["time_reward_s"] = ro.RewardSeconds, ["time_update_s"] = updateSeconds,
+                ["advantage_abs_mean"] = eps.Average(e => Math.Abs(e.Advantage)),
+                ["time_rollout_s"] = batch.GenerateSeconds, ["time_reward_s"] = batch.RewardSeconds, ["time_update_s"] = updateSeconds,
             };
             if (o.Kl > 0) extra["kl"] = kl;
             if (logNow && o.LogSamples > 0)
             {
-                var shown = Enumerable.Range(0, Math.Min(o.LogSamples, ro.Texts.Length)).Select(i => i * o.Group % ro.Texts.Length).Distinct().ToList();
-                extra["samples"] = shown.Select(i => $"[{chosen[i / o.Group].Id} | {string.Join(" > ", chosen[i / o.Group].Label)} | reward {ro.Rewards[i].Total:F2}] {ro.Texts[i]}").ToArray();
-                foreach (var i in shown)
-                    log.LogInformation("grpo sample (reward {R:F2}, truth {Truth}): {Text}", ro.Rewards[i].Total, TaxonomyModule.leaf(ListModule.OfSeq(chosen[i / o.Group].Label)), ro.Texts[i]);
+                // the first completion of the first LogSamples groups (cycling when there are fewer groups)
+                var shown = Enumerable.Range(0, Math.Min(o.LogSamples, eps.Count)).Select(i => i * o.Group % eps.Count).Distinct().Select(i => eps[i]).ToList();
+                extra["samples"] = shown.Select(e => $"[{e.Sample.Id} | {string.Join(" > ", e.Sample.Label)} | reward {e.Reward.Total:F2}] {e.Rollout.Text}").ToArray();
+                foreach (var e in shown)
+                    log.LogInformation("grpo sample (reward {R:F2}, truth {Truth}): {Text}", e.Reward.Total, TaxonomyModule.leaf(ListModule.OfSeq(e.Sample.Label)), e.Rollout.Text);
                 lastReward = windowReward / windowSteps;
                 windowReward = 0; windowSteps = 0;
             }
             else if (logNow) { lastReward = windowReward / windowSteps; windowReward = 0; windowSteps = 0; }
-            session.Report(loss, lr, norm, ro.Texts.Length, extra, logNow);
+            session.Report(loss, lr, norm, eps.Count, extra, logNow);
             if (validator != null && (session.Due(o.EvalEvery) || last))
                 session.ReportValidation(validator.Run(model, tok, dev, o.ValBatch, o.MaxNew));
             if (session.Due(o.SaveEvery) && !last) session.Save(RunFolder.Last, withOptimizer: true);
@@ -161,114 +158,5 @@ public static class GrpoTrainer
         return new GrpoResult(run.Dir, completed ? run.FinalDir : run.LastDir, session.Step, completed, firstReward,
             windowSteps > 0 ? windowReward / windowSteps : lastReward, stepsRun > 0 ? zeroStdSum / stepsRun : double.NaN,
             session.BestMetric, session.BestMetricName, session.BestStep, session.SkippedSteps, samples.Count, clock.Elapsed.TotalSeconds);
-    }
-
-    private static double Std(IEnumerable<double> xs)
-    {
-        var a = xs.ToArray();
-        if (a.Length < 2) return 0;
-        double m = a.Average();
-        return Math.Sqrt(a.Sum(x => (x - m) * (x - m)) / (a.Length - 1));
-    }
-
-    /// <summary>Generates G completions per prompt with the current policy and scores them.</summary>
-    private static Rollout Sample(PaFasModel model, Tokenizer tok, Grammar grammar, RewardConfig rcfg, AdvantageScale scale,
-        GrpoOptions o, List<SampleRecord> chosen, FaceCache faces, Device dev, int seed)
-    {
-        var groupFaces = new List<FaceTensors>();
-        var prompts = new List<int[]>();
-        foreach (var s in chosen)
-        {
-            var f = faces.Get(s);
-            var p = Prompt.Encode(tok, f);
-            for (int g = 0; g < o.Group; g++) { groupFaces.Add(f); prompts.Add(p); }
-        }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        Generation gen;
-        using (var vb = VisionBatch.From(groupFaces, dev))
-            gen = Generator.Generate(model, tok, vb, prompts, new GenerationOptions(o.MaxNew, o.Temperature, o.TopP, seed));
-        double generateSeconds = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        // The generator stops at EOS, at MaxNewTokens or when the visual prefix + longest prompt fill MaxSeq.
-        var cfg = model.Config;
-        int budget = Math.Min(o.MaxNew, cfg.MaxSeq - cfg.VisualTokens - prompts.Max(p => p.Length));
-        int n = prompts.Count;
-        var rewards = new RewardBreakdown[n];
-        var seqs = new List<int[]>(n);
-        var ended = new bool[n];
-        var lengths = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            var truth = ListModule.OfSeq(chosen[i / o.Group].Label);
-            rewards[i] = Rewards.score(grammar, rcfg, truth, gen.Texts[i]);
-            var c = gen.Completions[i];
-            ended[i] = c.Length < budget;
-            var seq = new int[prompts[i].Length + c.Length + (ended[i] ? 1 : 0)];
-            prompts[i].CopyTo(seq, 0);
-            c.CopyTo(seq, prompts[i].Length);
-            if (ended[i]) seq[^1] = tok.Eos;
-            seqs.Add(seq);
-            lengths[i] = c.Length;
-        }
-        var byGroup = Enumerable.Range(0, chosen.Count).Select(p => rewards.Skip(p * o.Group).Take(o.Group).Select(r => r.Total).ToArray()).ToArray();
-        var adv = Grpo.advantages(scale, o.AdvEps, byGroup).SelectMany(a => a).ToArray();
-        return new Rollout(groupFaces, seqs, prompts.Select(p => p.Length).ToList(), adv, rewards, gen.Texts, lengths, ended,
-            generateSeconds, clock.Elapsed.TotalSeconds);
-    }
-
-    /// <summary>Tokens [n,T], attention [n,T] and the completion mask [n,T-1] (aligned with
-    /// <see cref="Sequences.TokenLogProbs"/>: entry t is 1 when token t+1 is a completion token) of a slice of the rollout.</summary>
-    private static (Tensor Tokens, Tensor Attention, Tensor Mask) Batch(Rollout ro, int start, int count, int pad, Device dev)
-    {
-        var items = Enumerable.Range(start, count).Select(i => new TokenizedChain(ro.Sequences[i], ro.PromptLengths[i], "", ro.Faces[i])).ToList();
-        var b = SftBatch.Build(items, pad, dev);
-        var mask = b.Labels.narrow(1, 0, b.Labels.shape[1] - 1).ne(SftBatch.Ignore);
-        b.Labels.Dispose();
-        return (b.Tokens, b.Attention, mask);
-    }
-
-    /// <summary>Log-probabilities of the completion tokens under a model, no gradient, one [n,T] tensor per micro-batch.</summary>
-    private static List<Tensor> LogProbs(PaFasModel m, Tokenizer tok, Rollout ro, int micro, Device dev)
-    {
-        var result = new List<Tensor>();
-        using var nograd = torch.no_grad();
-        for (int s = 0; s < ro.Sequences.Count; s += micro)
-        {
-            int c = Math.Min(micro, ro.Sequences.Count - s);
-            using var inner = torch.NewDisposeScope();
-            var (tokens, att, _) = Batch(ro, s, c, tok.Pad, dev);
-            using var vb = VisionBatch.From(ro.Faces.GetRange(s, c), dev);
-            var lp = Sequences.TokenLogProbs(m.Logits(vb, tokens, att), tokens);
-            result.Add(lp.MoveToOuterDisposeScope());
-        }
-        return result;
-    }
-
-    /// <summary>One optimisation pass over the rollout (gradients accumulated over micro-batches, normalised over
-    /// the whole step). Returns the loss, clip fractions, KL and whether every micro-batch loss was finite.</summary>
-    private static (double Loss, double Clip, double ClipLow, double ClipHigh, double Kl, bool Ok) Update(PaFasModel model, Tokenizer tok,
-        Rollout ro, List<Tensor>? old, List<Tensor>? refLp, LossAggregation agg, int maxLen, GrpoOptions o, Device dev)
-    {
-        int n = ro.Sequences.Count;
-        long totalTokens = ro.Sequences.Select((s, i) => (long)(s.Length - ro.PromptLengths[i])).Sum();
-        double loss = 0, clip = 0, low = 0, high = 0, kl = 0;
-        for (int s = 0, k = 0; s < n; s += o.MicroBatch, k++)
-        {
-            int c = Math.Min(o.MicroBatch, n - s);
-            using var scope = torch.NewDisposeScope();
-            var (tokens, att, mask) = Batch(ro, s, c, tok.Pad, dev);
-            using var vb = VisionBatch.From(ro.Faces.GetRange(s, c), dev);
-            var lp = Sequences.TokenLogProbs(model.Logits(vb, tokens, att), tokens);
-            var adv = torch.tensor(ro.Advantages[s..(s + c)], ScalarType.Float32, dev);
-            var oldLp = old != null ? old[k] : lp.detach();
-            var outp = GrpoLoss.Compute(lp, oldLp, adv, mask, agg, maxLen, o.EpsLow, o.EpsHigh, o.Kl, refLp?[k],
-                completions: n, globalTokens: totalTokens, batchTokens: totalTokens);
-            double v = outp.Loss.to(ScalarType.Float64).item<double>();
-            if (!double.IsFinite(v)) return (v, 0, 0, 0, 0, false);
-            outp.Loss.backward();
-            double share = (double)c / n;
-            loss += v; clip += outp.ClipFraction * share; low += outp.LowClipFraction * share; high += outp.HighClipFraction * share; kl += outp.Kl * share;
-        }
-        return (loss, clip, low, high, kl, true);
     }
 }

@@ -1,7 +1,7 @@
 namespace PaFas.Host.Training;
 
-/// <summary>PNG plots of a run folder's metrics.jsonl (ScottPlot 5): loss.png for every stage, reward.png and
-/// zero_std.png for GRPO.</summary>
+/// <summary>PNG plots of a run folder's metrics.jsonl (ScottPlot 5): loss.png for every stage, reasoning.png (the
+/// validation's reasoning measures) where validation generated, reward.png and zero_std.png for GRPO.</summary>
 public static class Plots
 {
     /// <summary>One line of a plot: the metric key in metrics.jsonl and its legend text.</summary>
@@ -18,7 +18,12 @@ public static class Plots
         Add(Line(rows, Path.Combine(runDir, "reward.png"), "GRPO reward", "mean reward",
             new Series("reward_mean", "total"), new Series("reward_format", "format"), new Series("reward_class", "classification"),
             new Series("val_accuracy", "validation accuracy")));
-        Add(Line(rows, Path.Combine(runDir, "zero_std.png"), "Zero-std groups (all rewards equal: no advantage)", "fraction",
+        Add(Line(rows, Path.Combine(runDir, "reasoning.png"), "Validation: truth -> chain -> answer -> score", "rate",
+            new Series("val_conclusion_live_spoof_accuracy", "conclusion live/spoof = truth"), new Series("val_binary_accuracy", "answer live/spoof = truth"),
+            new Series("val_conclusion_leaf_accuracy", "conclusion = true leaf"), new Series("val_accuracy", "answer = true label"),
+            new Series("val_consistency", "conclusion = answer"), new Series("val_answer_score_agreement", "answer = score verdict"),
+            new Series("val_self_contradiction_rate", "self-contradicting"), new Series("val_faithfulness", "faithfulness")));
+        Add(Line(rows, Path.Combine(runDir, "zero_std.png"), "Groups with zero reward std (ineffective samples)", "fraction",
             new Series("zero_std_fraction", "zero-std fraction")));
         return written;
     }

@@ -36,7 +36,7 @@ public sealed class RunFolder
         OptimizerFile = "optimizer.bin", Last = "last", Best = "best", Final = "final", TensorBoardDir = "tb";
 
     private static readonly string[] RunEntries =
-        { ConfigFile, MetricsFile, Last, Best, Final, TensorBoardDir, "loss.png", "reward.png", "zero_std.png", "samples.md" };
+        { ConfigFile, MetricsFile, Last, Best, Final, TensorBoardDir, "loss.png", "reasoning.png", "reward.png", "zero_std.png", "samples.md" };
 
     private RunFolder(string dir, TrainerState? resumeState)
     {

@@ -154,7 +154,8 @@ public sealed class SftBatch : IDisposable
     public void Dispose() { Tokens.Dispose(); Attention.Dispose(); Labels.Dispose(); }
 }
 
-/// <summary>The SFT objective: cross-entropy of the completion tokens only.</summary>
+/// <summary>The SFT objective: cross-entropy of the completion tokens only. The trainer, the validation loss and
+/// the benchmarks all compute it here.</summary>
 public static class SftLoss
 {
     /// <summary>Sum over the non-ignored positions of -log p(label) (logits [B,T,V], labels [B,T]).</summary>
@@ -166,11 +167,39 @@ public static class SftLoss
         return torch.nn.functional.cross_entropy(flat, lab, ignore_index: SftBatch.Ignore, reduction: nn.Reduction.Sum);
     }
 
+    /// <summary>The model's forward pass over a batch and the summed loss of its completion tokens (in float32; a
+    /// graph when gradients are enabled).</summary>
+    public static Tensor Sum(PaFasModel m, VisionBatch images, SftBatch batch) =>
+        Sum(m.Logits(images, batch.Tokens, batch.Attention).to(ScalarType.Float32), batch.Labels);
+
     /// <summary>Mean over the completion tokens of the batch.</summary>
     public static Tensor Mean(Tensor logits, SftBatch batch)
     {
         using var s = Sum(logits.to(ScalarType.Float32), batch.Labels);
         return s / Math.Max(1, batch.Targets);
+    }
+
+    /// <summary>The model's forward pass and the mean loss over the batch's completion tokens.</summary>
+    public static Tensor Mean(PaFasModel m, VisionBatch images, SftBatch batch) =>
+        Mean(m.Logits(images, batch.Tokens, batch.Attention), batch);
+
+    /// <summary>The mean loss over every completion token of <paramref name="chains"/> (no gradient),
+    /// <paramref name="batch"/> chains per forward pass, and the number of tokens it averages.</summary>
+    public static (double Mean, long Tokens) Evaluate(PaFasModel m, IReadOnlyList<TokenizedChain> chains, int pad, Device dev, int batch)
+    {
+        using var nograd = torch.no_grad();
+        double sum = 0;
+        long count = 0;
+        for (int i = 0; i < chains.Count; i += batch)
+        {
+            var items = chains.Skip(i).Take(batch).ToList();
+            using var scope = torch.NewDisposeScope();
+            using var b = SftBatch.Build(items, pad, dev);
+            using var vb = VisionBatch.From(items.Select(c => c.Face).ToList(), dev);
+            sum += Sum(m, vb, b).to(ScalarType.Float64).item<double>();
+            count += b.Targets;
+        }
+        return (sum / Math.Max(1, count), count);
     }
 }
 

@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Data;
-using PaFas.Host.Inference;
 using PaFas.Host.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -50,7 +49,7 @@ public static class SftTrainer
             validator = Validator.Load(o.Val, o.Root, grammar, tok, faces, textBudget, o.ValSamples, o.Seed, o.Threads, log);
         else if (held.Count > 0)
         {
-            validator = Validator.FromChains(ChainTokens.Encode(held, tok, faces, textBudget, out _), faces, grammar, o.Seed);
+            validator = Validator.FromChains(ChainTokens.Encode(held, tok, faces, textBudget, out _), held, faces, grammar);
             log.LogInformation("validation: {N} held-out chains of {S} samples (--val-fraction {F})", held.Count,
                 held.Select(c => c.SampleId).Distinct().Count(), o.ValFraction);
         }
@@ -96,8 +95,7 @@ public static class SftTrainer
                 using var scope = torch.NewDisposeScope();
                 using var b = SftBatch.Build(items, tok.Pad, dev);
                 using var vb = VisionBatch.From(items.Select(c => c.Face).ToList(), dev);
-                var logits = model.Logits(vb, b.Tokens, b.Attention);
-                var s = SftLoss.Sum(logits.to(ScalarType.Float32), b.Labels);
+                var s = SftLoss.Sum(model, vb, b);
                 double v = s.to(ScalarType.Float64).item<double>();
                 if (o.InjectNaN?.Invoke(session.Step + 1) == true) v = double.NaN;
                 if (!double.IsFinite(v)) { bad = true; sum = v; break; }
@@ -151,7 +149,7 @@ public static class SftTrainer
             log.LogInformation("sft: initial weights from {Dir} ({Stage} step {Step})", dir, meta.Stage, meta.Step);
             return (m, t);
         }
-        var cfg = ModelConfig.Preset(o.ModelSize);
+        var cfg = ModelConfig.Preset(o.ModelSize, GrammarStore.DefaultDataDir());
         if (o.ImageSize > 0) cfg = cfg with { ImageSize = o.ImageSize };
         cfg.Validate();
         var tok = Tokenizer.Build(grammar);

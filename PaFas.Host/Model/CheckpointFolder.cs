@@ -1,4 +1,4 @@
-namespace PaFas.Host.Inference;
+namespace PaFas.Host.Model;
 
 /// <summary>Finds the checkpoint inside a run folder.</summary>
 public static class CheckpointFolder
