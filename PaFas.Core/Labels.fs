@@ -97,7 +97,15 @@ module SampleLabel =
         | Some p -> FullPath p
         | None -> UnknownAttack(if isNull attack then "" else attack)
 
-    let private live (t: Taxonomy) = FullPath(TaxonomyPath(Taxonomy.labelOf t Taxonomy.LiveName))
+    /// The live class.
+    let live (t: Taxonomy) = FullPath(TaxonomyPath(Taxonomy.labelOf t Taxonomy.LiveName))
+
+    /// A stored label (names as a manifest reader wrote them, and the attack) read back as a sample's truth:
+    /// a full path, or ['Spoof Face'] with the attack's name.
+    let ofNames (t: Taxonomy) (names: string seq) (attack: string) : Result<SampleLabel, string> =
+        let names = List.ofSeq names
+        if names = [ Taxonomy.SpoofName ] then Ok(UnknownAttack(if isNull attack then "" else attack))
+        else TaxonomyPath.tryCreate t names |> Result.map FullPath
 
     /// Label interpretation: what a manifest line gives (and its attack name, for a spoof given without a leaf) as
     /// the sample's truth, or why it cannot be one.

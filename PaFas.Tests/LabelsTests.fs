@@ -52,6 +52,13 @@ let tests =
               Expect.equal (TaxonomyPath.ofLeaf t "glasses attack" |> Option.map (fun p -> p.Leaf)) (Some "Glasses Attack") "leaf"
               Expect.isNone (TaxonomyPath.ofLeaf t "Print Attacks") "inner node")
 
+          testCase "a stored label reads back as the sample's truth" (fun () ->
+              let names l = l |> Result.map SampleLabel.names
+              Expect.equal (SampleLabel.ofNames t flat "Flat Print Attack" |> names) (Ok flat) "full path"
+              Expect.equal (SampleLabel.ofNames t [ Taxonomy.SpoofName ] "latex") (Ok(UnknownAttack "latex")) "unknown attack"
+              Expect.isError (SampleLabel.ofNames t [ "Spoof Face"; "Partial Attacks" ] "") "an inner node is no label"
+              Expect.isTrue (SampleLabel.isLive (SampleLabel.live t)) "live")
+
           Gen.prop "every leaf, by name or path, is a full path with its leaf as attack" (fun (i: int) ->
               let leaves = Taxonomy.leaves t
               let leaf = leaves[abs (i % leaves.Length)]

@@ -16,6 +16,19 @@ public sealed record SampleRecord(
     IReadOnlyList<string>? Cues,
     string Source)
 {
+    /// <summary>The label as the core's validated type: a full taxonomy path, or a spoof of an attack the taxonomy
+    /// does not name. Manifest readers only produce labels that read back; a hand-built record with another label
+    /// is an error naming its source.</summary>
+    public SampleLabel Truth
+    {
+        get
+        {
+            var r = SampleLabelModule.ofNames(GrammarStore.Default.Taxonomy, Label, Attack);
+            if (r.IsError) throw new InvalidDataException($"{Source}: {r.ErrorValue}");
+            return r.ResultValue;
+        }
+    }
+
     /// <summary>True when the first label is 'Real Face'.</summary>
     public bool IsLive => Label.Count > 0 && Label[0] == TaxonomyModule.LiveName;
 

@@ -73,7 +73,7 @@ public static class EvalRunner
     {
         var cues = s.Cues == null ? null
             : FSharpOption<FSharpSet<Cue>>.Some(SetModule.OfSeq(s.Cues.Select(CueModule.tryParse).Where(c => c != null).Select(c => c!.Value)));
-        return new SampleTruth(ListModule.OfSeq(s.Label), cues, shown.Availability);
+        return new SampleTruth(SampleLabelModule.names(s.Truth), cues, shown.Availability);
     }
 
     /// <summary>The samples of the given domains (all when none is given); an empty result is an error naming the
