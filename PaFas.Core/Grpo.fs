@@ -72,12 +72,12 @@ module Grpo =
 
     /// Fraction of non-empty groups whose rewards are all equal (zero std, so zero advantages and no learning
     /// signal); 0 when there are no non-empty groups.
-    let tiedFraction (rewards: float[][]) : float =
+    let zeroStdFraction (rewards: float[][]) : float =
         let groups = rewards |> Array.filter (fun g -> g.Length > 0)
         if groups.Length = 0 then 0.0
         else
-            let tied = groups |> Array.filter (fun g -> g |> Array.forall (fun r -> r = g[0])) |> Array.length
-            float tied / float groups.Length
+            let zeroStd = groups |> Array.filter (fun g -> g |> Array.forall (fun r -> r = g[0])) |> Array.length
+            float zeroStd / float groups.Length
 
     /// Reads "group", "batch", "none" (TRL's scale_rewards; "true"/"false" also accepted).
     let parseScale (s: string) : Result<AdvantageScale, string> =

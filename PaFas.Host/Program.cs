@@ -1,16 +1,15 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
-using PaFas.Core;
-using PaFas.Host.Commands;
+using PaFas.Host.Cli;
 using PaFas.Host.Model;
 
 namespace PaFas.Host;
 
-/// <summary>The <c>pafas</c> program: parses the command line with the core's grammar (<see cref="Cli"/>), sets up
-/// logging and threads, and runs one command class per subcommand (PaFas.Host/Commands).</summary>
+/// <summary>The <c>pafas</c> program: parses the command line (<see cref="CommandLine"/>: each command's options
+/// type, PaFas.Host/Cli), sets up logging and threads, and runs the command's handler (PaFas.Host/Commands).</summary>
 /// <remarks>Exit codes: 0 success (and help / --version); 1 an expected failure (missing or malformed file, bad
-/// argument value, I/O or permission error), reported on one line; 2 a bad command line, or a command that is not implemented;
+/// argument value, I/O or permission error), reported on one line; 2 a bad command line (the message names the option);
 /// 3 an unexpected error (PAFAS_TRACE=1 prints its stack trace); 130 cancelled by Ctrl-C.</remarks>
 public static class Program
 {
@@ -27,46 +26,42 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        var parsed = Cli.parse(args);
-        if (parsed.IsError)
+        switch (CommandLine.Parse(args))
         {
-            var err = parsed.ErrorValue;
-            if (err.IsHelp)
-            {
-                Console.Out.WriteLine(err.Message);
+            case Parsed.Help h:
+                Console.Out.WriteLine(h.Text);
                 return 0;
-            }
-            Console.Error.WriteLine($"pafas: {err.Message}");
-            Console.Error.WriteLine(err.Subcommand == ""
-                ? "Run 'pafas --help' for the subcommands."
-                : $"Run 'pafas {err.Subcommand} --help' for its options.");
-            return 2;
+            case Parsed.Version:
+                Console.Out.WriteLine($"pafas {Version}");
+                return 0;
+            case Parsed.Error e:
+                Console.Error.WriteLine($"pafas: {e.Message}");
+                Console.Error.WriteLine(e.Subcommand == ""
+                    ? "Run 'pafas --help' for the subcommands."
+                    : $"Run 'pafas {e.Subcommand} --help' for its options.");
+                return 2;
+            case Parsed.Run r:
+                return Execute(r.Command, r.Options);
+            default:
+                throw new InvalidOperationException("unknown parse result");
         }
-        var command = parsed.ResultValue;
-        if (command.IsVersion)
-        {
-            Console.Out.WriteLine($"pafas {Version}");
-            return 0;
-        }
-        return Execute(command);
     }
 
-    /// <summary>Runs a parsed command with console logging; maps exceptions to exit codes.</summary>
-    public static int Execute(Command command)
+    /// <summary>Runs a command with console logging; maps exceptions to exit codes.</summary>
+    public static int Execute(CommandSpec command, CommonOptions options)
     {
-        var common = Cli.common(command);
-        var name = Cli.commandName(command);
+        var name = command.Name;
         var trace = Environment.GetEnvironmentVariable("PAFAS_TRACE") is "1" or "true";
         Console.CancelKeyPress += OnCancel;
-        var factory = CreateLoggerFactory(common.Verbose);
+        var factory = CreateLoggerFactory(options.Verbose);
         var log = factory.CreateLogger("pafas");
         Exception? failure = null;
         int code;
         try
         {
-            log.LogDebug("{Name}: {Args}", name, System.Text.RegularExpressions.Regex.Replace(command.ToString(), @"\s+", " "));
-            if (common.Threads > 0) TorchRuntime.SetThreads(common.Threads);
-            code = Dispatch(command, log);
+            log.LogDebug("{Name}: {Args}", name, string.Join(" ", OptionBinder.Describe(options).Select(kv => $"--{kv.Key} {kv.Value}")));
+            if (options.Threads > 0) TorchRuntime.SetThreads(options.Threads);
+            code = command.Run(options, log);
         }
         catch (Exception e)
         {
@@ -81,25 +76,6 @@ public static class Program
         if (failure != null) Report(name, failure, code, trace);
         return code;
     }
-
-    private static int Dispatch(Command command, ILogger log) => command switch
-    {
-        Command.Synth c => SynthCommand.Run(c.Item, log),
-        Command.Inspect c => InspectCommand.Run(c.Item, log),
-        Command.Annotate c => AnnotateCommand.Run(c.Item, log),
-        Command.Augment c => AugmentCommand.Run(c.Item, log),
-        Command.Sft c => SftCommand.Run(c.Item, log),
-        Command.Grpo c => GrpoCommand.Run(c.Item, log),
-        Command.Eval c => EvalCommand.Run(c.Item, log),
-        Command.Predict c => PredictCommand.Run(c.Item, log),
-        Command.Metrics c => MetricsCommand.Run(c.Item, log),
-        Command.Split c => SplitCommand.Run(c.Item, log),
-        Command.Score c => ScoreCommand.Run(c.Item, log),
-        Command.Export c => ExportCommand.Run(c.Item, log),
-        Command.Pipeline c => PipelineCommand.Run(c.Item, log),
-        Command.Bench c => BenchCommand.Run(c.Item, log),
-        _ => throw new ArgumentException($"no handler for the command '{Cli.commandName(command)}'"),
-    };
 
     /// <summary>Console logging: simple formatter, one line per message with a timestamp, all to stderr so that
     /// a command's own output on stdout (JSON lines, reports) stays clean.</summary>

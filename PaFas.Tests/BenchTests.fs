@@ -62,8 +62,7 @@ let tests =
           test "bench sft on the tiny preset reports throughput, FLOP/s and the workload spec" {
               let dir = Gen.tempDir "bench" "sft"
               try
-                  let common = { Threads = 1; Device = "cpu"; Seed = 3; Verbose = false }
-                  let args = { What = "sft"; Out = dir; Repeat = 1; Preset = "tiny"; Model = ""; Common = common }
+                  let args = PaFas.Host.Commands.BenchOptions(What = [| "sft" |], Out = dir, Repeat = 1, ModelSize = "tiny", Threads = 1, Seed = 3)
                   let report = BenchCommand.Measure(args, NullLogger.Instance)
                   report.Write(dir, 1)
                   use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")))

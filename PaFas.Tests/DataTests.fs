@@ -219,7 +219,7 @@ let slots =
                 Expect.isLessThan maxDiff 0.06f (sprintf "%s: close to the gray picture (JPEG error only)" p)
             // real colour pictures: a synthetic face of every domain, and the test pattern
             let world = Path.Combine(d, "world")
-            let synth = SyntheticWorld.Generate(SynthOptions(OutDir = world, PerDomain = 2, Size = 32, Seed = 3, Threads = 1))
+            let synth = SyntheticWorld.Generate(SynthOptions(Out = world, PerDomain = 2, Size = 32, Seed = 3, Threads = 1))
             let faces = Directory.GetFiles(Path.Combine(world, "rgb"), "*.png")
             Expect.equal faces.Length 8 "two faces per domain"
             let pattern = Path.Combine(d, "pattern.jpg")
@@ -294,7 +294,7 @@ let synthetic =
     testList "synthetic world" [
         test "same seed same bytes, different seed differs" {
             let d1, d2, d3 = tmpDir (), tmpDir (), tmpDir ()
-            let g dir seed = SyntheticWorld.Generate(SynthOptions(OutDir = dir, PerDomain = 3, Seed = seed, Threads = 2)) |> ignore
+            let g dir seed = SyntheticWorld.Generate(SynthOptions(Out = dir, PerDomain = 3, Seed = seed, Threads = 2)) |> ignore
             g d1 5; g d2 5; g d3 6
             let bytes dir = [ for f in Directory.GetFiles(dir, "*.png", SearchOption.AllDirectories) |> Array.sort -> File.ReadAllBytes f ]
             Expect.equal (bytes d1) (bytes d2) "same seed"

@@ -22,7 +22,7 @@ type private Fixture = { Dir: string; Manifest: string; Checkpoint: string }
 let private fixture =
     lazy
         (let dir = tempDir "fx"
-         let synth = SyntheticWorld.Generate(SynthOptions(OutDir = Path.Combine(dir, "world"), PerDomain = 10, Size = 32, Seed = 11, Domains = [| "C"; "W" |]))
+         let synth = SyntheticWorld.Generate(SynthOptions(Out = Path.Combine(dir, "world"), PerDomain = 10, Size = 32, Seed = 11, Domains = [| "C"; "W" |]))
          torch.set_num_threads 1
          let cfg = ModelConfig.Preset("tiny", Gen.dataDir)
          let tok = Tokenizer.Build Gen.grammar
@@ -31,15 +31,13 @@ let private fixture =
          Checkpoint.Save(ck, m, tok, CheckpointMeta.Now("sft", 0, null))
          { Dir = dir; Manifest = synth.ManifestPath; Checkpoint = Path.Combine(dir, "run") })
 
-let private evalOptions (f: Fixture) (out: string) (drop: string) =
-    EvalOptions(Model = f.Checkpoint, Data = f.Manifest, Val = f.Manifest, Out = out, Drop = drop,
-                Domains = [| "W" |], ValDomains = [| "C" |], MaxNewTokens = 24, Batch = 8)
+let private evalOptions (f: Fixture) (out: string) (drop: Modality list) =
+    EvalOptions(Model = f.Checkpoint, Data = f.Manifest, Val = f.Manifest, Out = out, Drop = Array.ofList drop,
+                Domains = [| "W" |], ValDomains = [| "C" |], MaxNew = 24, Batch = 8)
 
-let private common = { Threads = 0; Device = "cpu"; Seed = 0; Verbose = false }
-
-let private evalArgs model data protocol out =
-    { Model = model; Data = data; Val = data; Root = ""; Out = out; Drop = "none"; Domains = []; ValDomains = []
-      Batch = 8; MaxNew = 8; Protocol = protocol; ChainsPerAttack = 1; Common = common }
+let private evalArgs model data (protocol: string) out =
+    EvalOptions(Model = model, Data = data, Val = data, Out = out, Batch = 8, MaxNew = 8, Protocol = (Protocols.tryFind protocol).Value,
+                ChainsPerAttack = 1, Seed = 0)
 
 /// A 40-line manifest of the fixture's faces (ids s00..s39); line 37 (if given) gets that depth file, line 5 that RGB file.
 let private manifest40 (f: Fixture) (name: string) (depth37: string) (rgb5: string) =
@@ -65,7 +63,7 @@ let tests =
         test "eval writes report.md, metrics.json, plots, samples and predictions; threshold from validation" {
             let f = fixture.Force()
             let out = Path.Combine(f.Dir, "eval")
-            let r = EvalRunner.Run(evalOptions f out "none", NullLogger.Instance)
+            let r = EvalRunner.Run(evalOptions f out [], NullLogger.Instance)
             for name in [ "report.md"; "metrics.json"; "roc.png"; "scores.png"; "samples.md"; "predictions.jsonl"; "threshold.json" ] do
                 Expect.isTrue (File.Exists(Path.Combine(out, name))) (name + " written")
             Expect.isTrue r.Report.ThresholdFromValidation "threshold comes from the validation domain"
@@ -82,7 +80,7 @@ let tests =
         test "eval reports every reasoning measure; metrics.json agrees with the per-sample lines" {
             let f = fixture.Force()
             let out = Path.Combine(f.Dir, "eval-reasoning")
-            let r = EvalRunner.Run(evalOptions f out "none", NullLogger.Instance)
+            let r = EvalRunner.Run(evalOptions f out [], NullLogger.Instance)
             let md = File.ReadAllText(Path.Combine(out, "report.md"))
             for name in [ "chain conclusion = true leaf"; "chain conclusion live/spoof = truth"; "written answer = true label"
                           "written answer live/spoof = truth"; "consistency (conclusion = answer)"; "answer live/spoof = score verdict"
@@ -157,7 +155,7 @@ let tests =
             let p = Path.Combine(f.Dir, "nocues.jsonl")
             File.WriteAllLines(p, samples |> Array.map (fun s -> Manifest.ToJson(SampleRecord(s.Id, s.Rgb, s.Depth, s.Ir, s.Label, s.Attack, s.Domain, null, ""))))
             let out = Path.Combine(f.Dir, "eval-nocues")
-            EvalRunner.Run(evalOptions { f with Manifest = p } out "none", NullLogger.Instance) |> ignore
+            EvalRunner.Run(evalOptions { f with Manifest = p } out [], NullLogger.Instance) |> ignore
             Expect.stringContains (File.ReadAllText(Path.Combine(out, "report.md"))) "| faithfulness (cited cues that are true) | n/a (the manifest has no ground-truth cues) |" "n/a"
             use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(out, "metrics.json")))
             Expect.equal (doc.RootElement.GetProperty("reasoning").GetProperty("faithfulness").ValueKind) JsonValueKind.Null "null in metrics.json"
@@ -167,7 +165,7 @@ let tests =
         test "eval with depth and IR dropped never gives the model those modalities" {
             let f = fixture.Force()
             let out = Path.Combine(f.Dir, "eval-drop")
-            let r = EvalRunner.Run(evalOptions f out "depth,ir", NullLogger.Instance)
+            let r = EvalRunner.Run(evalOptions f out [ Modality.Depth; Modality.Ir ], NullLogger.Instance)
             Expect.equal r.Test.Count 10 "every W sample evaluated without depth and IR"
             Expect.stringContains (File.ReadAllText(Path.Combine(out, "report.md"))) "missing at test: depth,ir" "the report says what was dropped"
         }
@@ -182,7 +180,7 @@ let tests =
             Expect.floatClose Accuracy.high r.Auc (8.0 / 9.0) "AUC = 8 of 9 live-spoof pairs ordered"
             let v = Path.Combine(dir, "val.jsonl")
             File.WriteAllText(v, "{\"score\": 0.6, \"label\": \"live\"}\n{\"score\": 0.4, \"label\": \"spoof\", \"attack\": \"print\"}\n")
-            let args = { Scores = test; ValScores = v; Out = Path.Combine(dir, "out"); Common = { Threads = 0; Device = "cpu"; Seed = 0; Verbose = false } }
+            let args = PaFas.Host.Commands.MetricsOptions(Scores = test, ValScores = v, Out = Path.Combine(dir, "out"))
             Expect.equal (PaFas.Host.Commands.MetricsCommand.Run(args, NullLogger.Instance)) 0 "metrics command succeeds"
             use doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "out", "metrics.json")))
             Expect.isTrue (doc.RootElement.GetProperty("threshold_from_validation").GetBoolean()) "validation threshold used"
@@ -244,8 +242,7 @@ let tests =
         test "predict --list writes one JSON line per sample" {
             let f = fixture.Force()
             let out = Path.Combine(f.Dir, "pred.jsonl")
-            let common = { Threads = 0; Device = "cpu"; Seed = 0; Verbose = false }
-            let args = { Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = f.Manifest; Root = ""; Out = out; Json = true; MaxNew = 12; Threshold = -1.0; Common = common }
+            let args = PaFas.Host.Commands.PredictOptions(Model = f.Checkpoint, List = f.Manifest, Out = out, Json = true, MaxNew = 12)
             Expect.equal (PaFas.Host.Commands.PredictCommand.Run(args, NullLogger.Instance)) 0 "predict succeeds"
             let lines = File.ReadAllLines out
             Expect.equal lines.Length 20 "20 samples"
@@ -277,8 +274,8 @@ let tests =
             let predOut, scoreOut = Path.Combine(f.Dir, "p40.jsonl"), Path.Combine(f.Dir, "s40.csv")
             File.WriteAllText(predOut, "an earlier run\n")
             File.WriteAllText(scoreOut, "score,label\n0.5,1\n")
-            let predict list out = PaFas.Host.Commands.PredictCommand.Run({ Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = list; Root = ""; Out = out; Json = true; MaxNew = 4; Threshold = -1.0; Common = common }, NullLogger.Instance)
-            let score data out = PaFas.Host.Commands.ScoreCommand.Run({ Model = f.Checkpoint; Data = data; Root = ""; Out = out; Drop = ""; Domains = []; Batch = 8; MaxNew = 4; Completions = ""; RewardMode = "exact"; Common = common }, NullLogger.Instance)
+            let predict list out = PaFas.Host.Commands.PredictCommand.Run(PaFas.Host.Commands.PredictOptions(Model = f.Checkpoint, List = list, Out = out, Json = true, MaxNew = 4), NullLogger.Instance)
+            let score data out = PaFas.Host.Commands.ScoreCommand.Run(PaFas.Host.Commands.ScoreOptions(Model = f.Checkpoint, Data = data, Out = out, Batch = 8, MaxNew = 4), NullLogger.Instance)
             // predict works in batches of 32, score here in batches of 8: line 37 fails after 32 samples in both
             expectInvalid "predict" [ bad + ":37"; colour; "depth slot holds a colour image"; "32 of 40"; predOut + ".partial"; "was not changed" ] (fun () -> predict bad predOut)
             Expect.equal (File.ReadAllText predOut) "an earlier run\n" "OUT unchanged"

@@ -61,9 +61,9 @@ let tests =
               // Bessel: the scaled group has sample std 1 (eps = 0), when it has two distinct values or more.
               && Array.forall2 (fun g a -> isTied g || close (Grpo.std Bessel a) 1.0) batch (Grpo.advantages GroupScale 0.0 batch))
 
-          forAll "tiedFraction counts tied groups" batchGen (fun batch ->
+          forAll "zeroStdFraction counts tied groups" batchGen (fun batch ->
               let expected = float (batch |> Array.filter isTied |> Array.length) / float batch.Length
-              Grpo.tiedFraction batch = expected)
+              Grpo.zeroStdFraction batch = expected)
 
           testCase "advantages, worked example" (fun () ->
               // Group [0; 1]: mean 0.5, Bessel std sqrt(0.5) = 0.70711 -> +-0.70711; population std 0.5 -> +-1.
@@ -83,8 +83,8 @@ let tests =
               Expect.equal (Grpo.advantages NoScale 1e-4 [| [| 2.0; 0.0; 1.0 |] |]) [| [| 1.0; -1.0; 0.0 |] |] "none"
               Expect.equal (Grpo.advantages GroupScale 1e-4 [| [| 0.7 |]; [||] |]) [| [| 0.0 |]; [||] |] "singleton and empty groups"
               // Tied: [1;1] and [2]; not tied: [0;1]; the empty group is not counted -> 2/3.
-              Expect.floatClose Accuracy.veryHigh (Grpo.tiedFraction [| [| 1.0; 1.0 |]; [| 0.0; 1.0 |]; [| 2.0 |]; [||] |]) (2.0 / 3.0) "tied"
-              Expect.equal (Grpo.tiedFraction [||]) 0.0 "no groups")
+              Expect.floatClose Accuracy.veryHigh (Grpo.zeroStdFraction [| [| 1.0; 1.0 |]; [| 0.0; 1.0 |]; [| 2.0 |]; [||] |]) (2.0 / 3.0) "tied"
+              Expect.equal (Grpo.zeroStdFraction [||]) 0.0 "no groups")
 
           forAll "aggregations equal their formulas" (Gen.zip perTokenGen (Gen.choose (0, 5))) (fun (pt, extra) ->
               let n = pt.Length

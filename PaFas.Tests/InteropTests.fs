@@ -22,7 +22,7 @@ type private World = { Dir: string; Manifest: string; Chains: string; Samples: S
 let private world =
     lazy
         (let dir = tempDir "world"
-         let synth = SyntheticWorld.Generate(SynthOptions(OutDir = Path.Combine(dir, "synth"), PerDomain = 10, Size = 32, Seed = 5, Domains = [| "C" |]))
+         let synth = SyntheticWorld.Generate(SynthOptions(Out = Path.Combine(dir, "synth"), PerDomain = 10, Size = 32, Seed = 5, Domains = [| "C" |]))
          let aug = Augmenter.Run(AugmentOptions(Data = synth.ManifestPath, Out = Path.Combine(dir, "chains.jsonl"), Paths = 2, Seed = 1, Threads = 1), g)
          { Dir = dir; Manifest = synth.ManifestPath; Chains = aug.OutFile
            Samples = Manifest.Load(synth.ManifestPath, ManifestOptions()) |> List.ofSeq })
@@ -311,7 +311,7 @@ let private rawLabelTests =
         [ test "augment --mode raw: every answer is the sample's true label, even with the default answer shuffle" {
               let w = world.Value
               let out = Path.Combine(w.Dir, "raw.jsonl")
-              let r = Augmenter.Run(AugmentOptions(Data = w.Manifest, Out = out, Mode = "raw", Shuffle = "answer", Seed = 3, Threads = 1), g)
+              let r = Augmenter.Run(AugmentOptions(Data = w.Manifest, Out = out, Mode = PaFas.Host.Augmentation.AugmentMode.Raw, Shuffle = ShuffleMode.AnswerShuffle, Seed = 3, Threads = 1), g)
               let rows = lines r.OutFile
               Expect.equal rows.Length w.Samples.Length "one answer per sample"
               for o in rows do

@@ -22,6 +22,7 @@ let allTests =
           MetricsTests.tests
           ProtocolsTests.tests
           CliTests.tests
+          OptionsTests.tests
           libtorch HostTorchTests.tests
           DataTests.tests
           SplitTests.tests
@@ -29,6 +30,7 @@ let allTests =
           libtorch TrainingTests.tests
           libtorch EvalTests.tests
           libtorch InteropTests.tests
+          TrainerRewardsTests.tests
           libtorch BenchTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper

@@ -73,9 +73,9 @@ let tests =
               let dir = Gen.tempDir "split" "cmd"
               let manifest = Path.Combine(dir, "manifest.jsonl")
               Manifest.WriteJsonl(manifest, world 30 [ "C"; "P"; "S"; "W" ])
-              let args: SplitArgs =
-                  { Data = manifest; Root = ""; Protocol = "CW->PS"; Out = Path.Combine(dir, "p3"); ValFraction = 0.2
-                    Common = { Threads = 0; Device = "cpu"; Seed = 5; Verbose = false } }
+              let args =
+                  PaFas.Host.Commands.SplitOptions(Data = manifest, Protocol = (Protocols.tryFind "CW->PS").Value, Out = Path.Combine(dir, "p3"),
+                                                   ValFraction = 0.2, Seed = 5)
               Expect.equal (PaFas.Host.Commands.SplitCommand.Run(args, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)) 0 "exit code"
               let load f = Manifest.Load(Path.Combine(dir, "p3", f))
               Expect.equal (load "test.jsonl").Count 60 "P and S are the test set"

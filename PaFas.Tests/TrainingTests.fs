@@ -23,7 +23,7 @@ type private World = { Dir: string; Manifest: string; Chains: string; Samples: i
 let private world =
     lazy
         (let dir = tempDir "world"
-         let synth = SyntheticWorld.Generate(SynthOptions(OutDir = Path.Combine(dir, "synth"), PerDomain = 12, Size = 32, Seed = 3, Domains = [| "C"; "P" |]))
+         let synth = SyntheticWorld.Generate(SynthOptions(Out = Path.Combine(dir, "synth"), PerDomain = 12, Size = 32, Seed = 3, Domains = [| "C"; "P" |]))
          let samples = Manifest.Load(synth.ManifestPath, ManifestOptions())
          let g = Gen.grammar
          let cfg = { Pnrps.defaultConfig with Paths = 3 }
@@ -52,9 +52,9 @@ let private world =
 type private Sft =
     static member Options(w: World, out: string, steps: int, ?valFraction, ?evalEvery, ?resume, ?maxBad, ?injectNaN: int -> bool,
                           ?cancel: System.Threading.CancellationToken, ?progress: IProgress<TrainingProgress>) =
-        SftOptions(Chains = w.Chains, Out = out, Preset = "tiny", Steps = steps, Batch = 8, Lr = 3e-3, Warmup = 3, Schedule = "cosine",
-                   EvalEvery = defaultArg evalEvery 0, SaveEvery = 5, LogEvery = 2, Seed = 7, Threads = 1, TensorBoard = false,
-                   MaxNewTokens = 24, ValFraction = defaultArg valFraction 0.0, Resume = defaultArg resume false,
+        SftOptions(Chains = w.Chains, Out = out, ModelSize = "tiny", Steps = steps, Batch = 8, Lr = 3e-3, Warmup = Nullable 3, Schedule = ScheduleKind.Cosine,
+                   EvalEvery = defaultArg evalEvery 0, SaveEvery = 5, LogEvery = 2, Seed = 7, Threads = 1, NoTensorBoard = true,
+                   MaxNew = 24, ValFraction = defaultArg valFraction 0.0, Resume = defaultArg resume false,
                    MaxBadSteps = defaultArg maxBad 5, InjectNaN = (match injectNaN with Some f -> Func<int, bool> f | None -> null),
                    Cancel = defaultArg cancel System.Threading.CancellationToken.None, Progress = defaultArg progress null)
 
@@ -88,8 +88,10 @@ let private scheduleTests =
                   let lrs = [ warm .. total - 1 ] |> List.map (fun i -> LrSchedule.At(k, 1e-3, i, total, warm, 0.05))
                   List.pairwise lrs |> List.forall (fun (a, b) -> b <= a + 1e-15)
                   && lrs |> List.forall (fun x -> x >= 5e-5 - 1e-15 && x <= 1e-3 + 1e-15)))
-          test "unknown schedule names are refused" {
-              Expect.throwsT<ArgumentException> (fun () -> LrSchedule.Parse "step" |> ignore) "step is not a schedule"
+          test "unknown schedule names are refused at the edge, naming the flag" {
+              match PaFas.Host.Cli.CommandLine.Parse [| "sft"; "--schedule"; "step" |] with
+              | :? PaFas.Host.Cli.Parsed.Error as e -> Expect.stringContains e.Message "--schedule" "names the flag"
+              | r -> failtestf "expected an error, got %A" r
           }
           test "step seeds depend on seed, step and stream only" {
               Expect.equal (StepSeed.Derive(1, 5L, StepSeed.Batch)) (StepSeed.Derive(1, 5L, StepSeed.Batch)) "same inputs"
@@ -197,7 +199,7 @@ let private grpoTests =
                                        agg, maxLen, 0.2, 0.2, completions = Nullable(int64 n), globalTokens = Nullable total, batchTokens = Nullable total).Loss.item<float>()
                   closeTo 1e-12 (part 0 1 + part 1 (n - 1)) whole (Grpo.aggregationText agg)
           }
-          test "episodes: G per prompt grouped once, rewards scored, the core's advantages, tied fraction and std" {
+          test "episodes: G per prompt grouped once, rewards scored, the core's advantages, zero-std fraction and std" {
               let w = world.Force()
               let cfg = ModelConfig.Preset("tiny", Gen.dataDir)
               let tok = Tokenizer.Build Gen.grammar
@@ -221,7 +223,7 @@ let private grpoTests =
               let totals = b.Groups |> Seq.map (fun g -> g.Episodes |> Seq.map (fun e -> e.Reward.Total) |> Array.ofSeq) |> Array.ofSeq
               let adv = Grpo.advantages GroupScale 1e-4 totals |> Array.concat
               Expect.sequenceEqual (b.Episodes |> Seq.map (fun e -> e.Advantage)) adv "advantages from the core"
-              Expect.equal b.TiedFraction (Grpo.tiedFraction totals) "tied fraction from the core"
+              Expect.equal b.ZeroStdFraction (Grpo.zeroStdFraction totals) "zero-std fraction from the core"
               Expect.equal b.RewardStd (Grpo.std Bessel (Array.concat totals)) "reward std from the core"
               Expect.equal b.HasSignal (adv |> Array.exists (fun a -> a <> 0.0)) "signal"
               let again = GrpoEpisodes.Sample(m, tok, Gen.grammar, settings, samples, faces)
@@ -283,7 +285,7 @@ let private runFolderTests =
               let p = Path.Combine(d, "metrics.jsonl")
               let m = new MetricsLog(p, 0, null, log)
               for s in 1..6 do
-                  m.Append("grpo", s, readOnlyDict [ "loss", box (1.0 / float s); "reward_mean", box (float s / 6.0); "tied_fraction", box 0.5 ])
+                  m.Append("grpo", s, readOnlyDict [ "loss", box (1.0 / float s); "reward_mean", box (float s / 6.0); "zero_std_fraction", box 0.5 ])
               m.Append("grpo", 7, readOnlyDict [ "loss", box Double.NaN ])
               let rows = MetricsLog.Read p
               Expect.equal rows.Count 7 "seven lines"
@@ -335,16 +337,16 @@ let private sftTests =
               let gout = Path.Combine(w.Dir, "grpo")
               let g =
                   GrpoTrainer.Run(
-                      GrpoOptions(Init = out, Data = w.Manifest, Out = gout, Steps = 3, Prompts = 2, Group = 4, MaxNewTokens = 40,
-                                  Temperature = 1.0, Lr = 1e-4, Mu = 2, Val = w.Manifest, ValSamples = 4, EvalEvery = 3, Seed = 2,
-                                  Threads = 1, TensorBoard = false),
+                      GrpoOptions(Init = out, Data = w.Manifest, Out = gout, Steps = 3, Prompts = 2, Group = 4, MaxNew = 40,
+                                  Temperature = 1.0, Lr = 1e-4, Iterations = 2, Val = w.Manifest, ValSamples = 4, EvalEvery = 3, Seed = 2,
+                                  Threads = 1, NoTensorBoard = true),
                       log)
               Expect.isTrue g.Completed "GRPO completed"
               Expect.isTrue (File.Exists(Path.Combine(gout, "final", "config.json"))) "GRPO final/"
               let rows = MetricsLog.Read(Path.Combine(gout, "metrics.jsonl"))
               let stepRows = rows |> Seq.filter (fun r -> r.ContainsKey "reward_mean") |> Seq.toList
               Expect.equal stepRows.Length 3 "a metrics line per step"
-              for k in [ "reward_format"; "reward_class"; "tied_fraction"; "completion_length"; "clip_fraction"; "loss" ] do
+              for k in [ "reward_format"; "reward_class"; "zero_std_fraction"; "completion_length"; "clip_fraction"; "loss" ] do
                   Expect.isTrue (stepRows |> List.forall (fun r -> r.ContainsKey k)) k
               for k in [ "time_rollout_s"; "time_reward_s"; "time_update_s" ] do
                   Expect.isTrue (stepRows |> List.forall (fun r -> r.ContainsKey k && r[k] >= 0.0)) k
@@ -358,8 +360,8 @@ let private sftTests =
               // budget must hold a whole chain (about 60-150 tokens here), else every completion fails the format.
               let rout = Path.Combine(w.Dir, "grpo-reward")
               GrpoTrainer.Run(
-                  GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 40, Prompts = 4, Group = 6, MaxNewTokens = 200, Temperature = 0.5,
-                              Lr = 2e-4, RewardMode = "binary", Seed = 2, Threads = 1, TensorBoard = false, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
+                  GrpoOptions(Init = out, Data = w.Manifest, Out = rout, Steps = 40, Prompts = 4, Group = 6, MaxNew = 200, Temperature = 0.5,
+                              Lr = 2e-4, RewardMode = ClassMode.Binary, Seed = 2, Threads = 1, NoTensorBoard = true, LogSamples = 0, EvalEvery = 0, SaveEvery = 0),
                   log)
               |> ignore
               let rewards = MetricsLog.Read(Path.Combine(rout, "metrics.jsonl")) |> Seq.filter (fun r -> r.ContainsKey "reward_mean") |> Seq.map (fun r -> r["reward_mean"]) |> Seq.toArray

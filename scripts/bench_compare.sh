@@ -3,7 +3,7 @@
 # on the same workload with the same thread count, one after the other, and prints the ratios against the targets
 # of docs/performance.md. Writes OUT/pafas/bench.{json,md}, OUT/reference-tN.json, OUT/compare.{md,json}.
 #
-#   scripts/bench_compare.sh [--threads 2] [--preset small] [--repeat 3] [--out runs/bench-compare]
+#   scripts/bench_compare.sh [--threads 2] [--model-size small] [--repeat 3] [--out runs/bench-compare]
 #                            [--ref-threads "1 2"] [--model CHECKPOINT] [--what peak,sft,decode,grpo,predict]
 #                            [--rounds 1]
 #
@@ -16,7 +16,7 @@ threads=2; preset=small; repeat=3; out=runs/bench-compare; ref_threads=""; model
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2;;
-    --preset) preset=$2; shift 2;;
+    --model-size) preset=$2; shift 2;;
     --repeat) repeat=$2; shift 2;;
     --out) out=$2; shift 2;;
     --ref-threads) ref_threads=$2; shift 2;;
@@ -35,8 +35,8 @@ mkdir -p "$out"
 rm -rf "$out"/reference-t*.json "$out"/compare.md "$out"/compare.json "$out"/round-*
 model_arg=(); [ -n "$model" ] && model_arg=(--model "$model")
 
-echo "== pafas bench --what $what --preset $preset --threads $threads" >&2
-dotnet "$dll" --threads "$threads" bench --what "$what" --preset "$preset" --repeat "$repeat" --out "$out/pafas" "${model_arg[@]}" >/dev/null
+echo "== pafas bench --what $what --model-size $preset --threads $threads" >&2
+dotnet "$dll" --threads "$threads" bench --what "$what" --model-size "$preset" --repeat "$repeat" --out "$out/pafas" "${model_arg[@]}" >/dev/null
 for t in $(printf '%s\n' "$threads" $ref_threads | awk '!seen[$0]++'); do
   echo "== reference_pytorch.py --threads $t" >&2
   "$py" scripts/reference_pytorch.py --spec "$out/pafas/bench.json" --threads "$t" --repeat "$repeat" --what sft,decode,uncached,matmul > "$out/reference-t$t.json"
@@ -44,7 +44,7 @@ done
 
 for k in $(seq 2 "$rounds"); do
   echo "== round $k: pafas bench --what sft,decode, then the reference" >&2
-  dotnet "$dll" --threads "$threads" bench --what sft,decode --preset "$preset" --repeat "$repeat" --out "$out/round-$k/pafas" "${model_arg[@]}" >/dev/null
+  dotnet "$dll" --threads "$threads" bench --what sft,decode --model-size "$preset" --repeat "$repeat" --out "$out/round-$k/pafas" "${model_arg[@]}" >/dev/null
   "$py" scripts/reference_pytorch.py --spec "$out/round-$k/pafas/bench.json" --threads "$threads" --repeat "$repeat" --what sft,decode > "$out/round-$k/reference-t$threads.json"
 done
 

@@ -17,7 +17,7 @@ if dotnet "$BIN" synth --help >/dev/null 2>&1; then
   N=$(wc -l < "$OUT/manifest.jsonl")
   echo "synth: $N samples in $(echo "$END - $START" | bc) s (incl. start-up) = $(echo "$N / ($END - $START)" | bc) samples/s"
 else
-  echo "pafas synth is not wired yet; call PaFas.Host.Data.SyntheticWorld.Generate(new SynthOptions { OutDir, PerDomain = $PER, Size = $SIZE, Threads = $THREADS })"
+  echo "pafas synth is not wired yet; call PaFas.Host.Data.SyntheticWorld.Generate(new SynthOptions { Out, PerDomain = $PER, Size = $SIZE, Threads = $THREADS })"
   echo "(SynthResult.Seconds is the generation time without start-up)"
   exit 2
 fi

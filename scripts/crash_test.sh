@@ -15,7 +15,7 @@ W=$(mktemp -d /tmp/pafas-crash-XXXXXX)
 trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$W"' EXIT
 pafas synth --out "$W/world" --per-domain 12 --domains C,P > /dev/null 2>&1
 pafas augment --data "$W/world/manifest.jsonl" --out "$W/chains.jsonl" --paths 3 > /dev/null 2>&1
-SFT=(sft --chains "$W/chains.jsonl" --preset tiny --steps "$STEPS" --batch 8 --save-every "$SAVE" --eval-every 0 --log-every 5)
+SFT=(sft --chains "$W/chains.jsonl" --model-size tiny --steps "$STEPS" --batch 8 --save-every "$SAVE" --eval-every 0 --log-every 5)
 
 echo "uninterrupted run ($STEPS steps, checkpoint every $SAVE)"
 pafas "${SFT[@]}" --out "$W/straight" > /dev/null 2>&1

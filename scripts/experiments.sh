@@ -90,7 +90,7 @@ cell() { # protocol variant N seed
   [ "$v" = raw ] && aug=(--mode raw)
   [ -f "$D/chains.jsonl" ] || pafas --seed "$s" augment --data "$S/train.jsonl" --annotations "$OUT/annotations.jsonl" \
     --paths "$N" --labelled 400 "${aug[@]}" --out "$D/chains.jsonl" > /dev/null 2> "$D/augment.log"
-  TRAIN_ARGS=(--chains "$D/chains.jsonl" --val "$S/val.jsonl" --preset small --steps "$SFT_STEPS" --batch "$SFT_BATCH"
+  TRAIN_ARGS=(--chains "$D/chains.jsonl" --val "$S/val.jsonl" --model-size small --steps "$SFT_STEPS" --batch "$SFT_BATCH"
     --lr 1e-3 --warmup 25 --schedule cosine --eval-every 0 --save-every 50)
   train sft "$D/sft" "$s"
   TRAIN_ARGS=(--init "$D/sft" --data "$S/train.jsonl" --val "$S/val.jsonl" --steps "$GRPO_STEPS" --prompts 4 --group 8

@@ -108,8 +108,8 @@ def quality(m, key):
     return q.get(key)
 
 
-def grpo_tied(root, protocol, variant, n, seed):
-    """(step, tied fraction) of every GRPO step of a finished run; None when the run has not finished."""
+def grpo_zero_std(root, protocol, variant, n, seed):
+    """(step, zero-std fraction) of every GRPO step of a finished run; None when the run has not finished."""
     d = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{seed}", "grpo")
     if not os.path.isdir(os.path.join(d, "final")):
         return None
@@ -120,18 +120,20 @@ def grpo_tied(root, protocol, variant, n, seed):
                 r = json.loads(line)
             except ValueError:
                 continue
-            if r.get("stage") == "grpo" and "tied_fraction" in r and "reward_mean" in r:
-                steps.append((r["step"], r["tied_fraction"]))
+            # "tied_fraction": the key of runs written before the quantity got its one name.
+            key = "zero_std_fraction" if "zero_std_fraction" in r else "tied_fraction"
+            if r.get("stage") == "grpo" and key in r and "reward_mean" in r:
+                steps.append((r["step"], r[key]))
     return steps
 
 
-def tied_curve(root, protocols, variant, n=10):
-    """Mean tied (zero-std) fraction per GRPO step over every finished GRPO run of the variant."""
+def zero_std_curve(root, protocols, variant, n=10):
+    """Mean zero-std fraction per GRPO step over every finished GRPO run of the variant."""
     acc = {}
     runs = 0
     for p in protocols:
         for s in seeds_of(root, p, variant, n):
-            steps = grpo_tied(root, p, variant, n, s)
+            steps = grpo_zero_std(root, p, variant, n, s)
             if steps is None:
                 continue
             runs += 1
@@ -200,7 +202,7 @@ def main(argv):
     for v in ("raw", "none", "path", "answer"):
         for stage, folder in (("SFT", "eval-sft"), ("SFT + GRPO", "eval")):
             ms = [m for p in protos for m in metrics(root, p, v, 10, folder)]
-            zero = "" if stage == "SFT" else stat([x for p in protos for x in tied_means(root, p, v)])
+            zero = "" if stage == "SFT" else stat([x for p in protos for x in zero_std_means(root, p, v)])
             # Faithfulness is undefined for a cell whose chains cite no cue at all (CitedTotal = 0): left out.
             chains = (lambda key: "n/a") if v == "raw" else (
                 lambda key: stat([quality(m, key) for m in ms if key != "Faithfulness" or (quality(m, "CitedTotal") or 0) > 0]))
@@ -257,7 +259,7 @@ def main(argv):
     for n in (1, 10, 50, 100):
         ms = metrics(root, "p1-W", "answer", n, "eval")
         chains = chain_counts(root, "p1-W", "answer", n)
-        o.append(f"| {n} | {chains} | {stat([m['hter'] for m in ms])} | {stat([m['auc'] for m in ms])} | {stat(tied_means(root, 'p1-W', 'answer', n))} |")
+        o.append(f"| {n} | {chains} | {stat([m['hter'] for m in ms])} | {stat([m['auc'] for m in ms])} | {stat(zero_std_means(root, 'p1-W', 'answer', n))} |")
     o.append("")
 
     o.append("### Head to head: the same split and seed (Protocol 1 and 3 cells, SFT + GRPO unless named; %)\n")
@@ -280,14 +282,14 @@ def main(argv):
     o.append("|---|---:|---:|---:|---:|")
     for a, b in (("raw", "answer"), ("none", "answer"), ("raw", "none"), ("path", "answer")):
         ties = [(x, y) for p in protos + p3 for s in seeds_of(root, p, a, 10)
-                for x in [tied_mean(root, p, a, 10, s)] for y in [tied_mean(root, p, b, 10, s)] if x is not None and y is not None]
+                for x in [zero_std_mean(root, p, a, 10, s)] for y in [zero_std_mean(root, p, b, 10, s)] if x is not None and y is not None]
         more = sum(x > y for x, y in ties)
         o.append(f"| {VARIANT_NAMES[a]} vs {VARIANT_NAMES[b]} | {len(ties)} | {more} of {len(ties)} | {stat([x - y for x, y in ties])} | "
                  f"{sign_test(more, sum(x != y for x, y in ties)):.2g} |")
     o.append("")
 
     if svg_path:
-        curves = {v: tied_curve(root, protos, v) for v in ("raw", "none", "path", "answer")}
+        curves = {v: zero_std_curve(root, protos, v) for v in ("raw", "none", "path", "answer")}
         svg(curves, svg_path)
         o.append(f"Zero-std GRPO groups per step (mean over the Protocol 1 runs of each variant, 5-step moving average; (n) = runs): `{svg_path}`\n")
     print("\n".join(o))
@@ -323,15 +325,15 @@ def sign_test(wins, n):
     return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
 
 
-def tied_mean(root, protocol, variant, n, seed):
-    """Mean tied fraction over the GRPO steps of one finished run; None when it has not finished (or logged no step)."""
-    steps = grpo_tied(root, protocol, variant, n, seed)
+def zero_std_mean(root, protocol, variant, n, seed):
+    """Mean zero-std fraction over the GRPO steps of one finished run; None when it has not finished (or logged no step)."""
+    steps = grpo_zero_std(root, protocol, variant, n, seed)
     return sum(f for _, f in steps) / len(steps) if steps else None
 
 
-def tied_means(root, protocol, variant, n=10):
-    """Mean tied fraction of each finished run."""
-    runs = (tied_mean(root, protocol, variant, n, s) for s in seeds_of(root, protocol, variant, n))
+def zero_std_means(root, protocol, variant, n=10):
+    """Mean zero-std fraction of each finished run."""
+    runs = (zero_std_mean(root, protocol, variant, n, s) for s in seeds_of(root, protocol, variant, n))
     return [m for m in runs if m is not None]
 
 

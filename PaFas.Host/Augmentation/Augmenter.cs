@@ -8,28 +8,6 @@ using PaFas.Host.IO;
 
 namespace PaFas.Host.Augmentation;
 
-/// <summary>Settings of <c>pafas augment</c>.</summary>
-public sealed record AugmentOptions
-{
-    public required string Data { get; init; }
-    public string Annotations { get; init; } = "";
-    public required string Out { get; init; }
-    /// <summary>N: reasoning paths per sample (the paper's N = 50).</summary>
-    public int Paths { get; init; } = 50;
-    public string Shuffle { get; init; } = "answer";
-    /// <summary>pnrps (reasoning chains) or raw (answer only: the raw-label SFT baseline).</summary>
-    public string Mode { get; init; } = "pnrps";
-    /// <summary>Labelled-sample budget (the paper: about 800); 0 = all.</summary>
-    public int Labelled { get; init; } = 800;
-    public double Alpha { get; init; } = 2.0;
-    public int Seed { get; init; }
-    /// <summary>Source domains to keep (empty = all).</summary>
-    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
-    public string Root { get; init; } = "";
-    /// <summary>Worker threads for path sampling (0 = all cores). The output does not depend on it.</summary>
-    public int Threads { get; init; }
-}
-
 /// <summary>What <see cref="Augmenter.Run"/> wrote.</summary>
 public sealed record AugmentResult(string OutFile, int Samples, int Chains, int SkippedUnknownAttack, IReadOnlyDictionary<string, int> ChainsPerLeaf);
 
@@ -39,12 +17,10 @@ public static class Augmenter
 {
     public static AugmentResult Run(AugmentOptions o, Grammar grammar)
     {
-        if (o.Mode != "pnrps" && o.Mode != "raw") throw new ArgumentException($"--mode must be pnrps or raw, got '{o.Mode}'");
+        o.Validate();
         // Raw labels are the baseline of the paper's Table 1: each image with its own true label. --shuffle applies to
         // reasoning chains only (a shuffled answer without reasoning would be label noise, not the baseline).
-        var mode = o.Mode == "raw" ? ShuffleMode.NoShuffle : ShuffleModeOf(o);
-        if (o.Paths < 1) throw new ArgumentException("--paths must be at least 1");
-        if (o.Alpha <= 1.0) throw new ArgumentException("--alpha must be greater than 1 (the paper's alpha > 1)");
+        var mode = o.Mode == AugmentMode.Raw ? ShuffleMode.NoShuffle : o.Shuffle;
 
         var samples = Manifest.Load(o.Data, new ManifestOptions { Root = o.Root });
         var external = string.IsNullOrEmpty(o.Annotations) ? null : LoadAnnotations(o.Annotations);
@@ -62,8 +38,7 @@ public static class Augmenter
         if (o.Labelled > 0 && usable.Count > o.Labelled)
             usable = usable.OrderBy(_ => rng.Next()).Take(o.Labelled).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
 
-        var cfg = new PnrpsConfig(o.Alpha, o.Paths, Pnrps.defaultConfig.DetourProbability,
-            Pnrps.defaultConfig.MaxObservationsPerNode, Pnrps.defaultConfig.MaxAttemptsFactor);
+        var cfg = o.PathSampling();
         // Each sample's paths depend only on (seed, sample id): sampled in parallel, concatenated in sample order.
         var perSample = new Chain[usable.Count][];
         var po = new ParallelOptions { MaxDegreeOfParallelism = o.Threads > 0 ? o.Threads : Environment.ProcessorCount };
@@ -71,7 +46,7 @@ public static class Augmenter
         {
             var s = usable[i];
             var label = ListModule.OfSeq(s.Label);
-            if (o.Mode == "raw")
+            if (o.Mode == AugmentMode.Raw)
             {
                 perSample[i] = new[] { new Chain(s.Id, FSharpList<Step>.Empty, label, label) };
                 return;
@@ -85,7 +60,7 @@ public static class Augmenter
         var bySample = usable.ToDictionary(s => s.Id);
         var shuffled = Shuffle.apply(mode, o.Seed, ListModule.OfSeq(chains)).ToList();
         var perLeaf = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var shuffleText = o.Mode == "raw" ? "raw" : Shuffle.toText(mode);
+        var shuffleText = o.Mode == AugmentMode.Raw ? "raw" : Shuffle.toText(mode);
         var sb = new StringBuilder();
         var counter = new Dictionary<string, int>();
         foreach (var c in shuffled)
@@ -100,15 +75,6 @@ public static class Augmenter
         }
         AtomicFile.WriteAllText(o.Out, sb.ToString());
         return new AugmentResult(o.Out, usable.Count, shuffled.Count, skipped, perLeaf);
-    }
-
-    private static FSharpOption<string>? Opt(string? p) => p == null ? null : FSharpOption<string>.Some(p);
-
-    private static ShuffleMode ShuffleModeOf(AugmentOptions o)
-    {
-        var r = Shuffle.parseMode(o.Shuffle);
-        if (r.IsError) throw new ArgumentException(r.ErrorValue);
-        return r.ResultValue;
     }
 
     /// <summary>A per-sample seed that does not depend on the sample's position (stable under filtering).</summary>
@@ -168,4 +134,6 @@ public static class Augmenter
         }
         return d;
     }
+
+    private static FSharpOption<string>? Opt(string? p) => p == null ? null : FSharpOption<string>.Some(p);
 }

@@ -20,7 +20,7 @@ public static class GrpoBench
         GrpoTrainer.Run(new GrpoOptions
         {
             Init = init, Data = manifest, Out = outDir, Force = true, Steps = repeat + 1, Prompts = Prompts, Group = Group,
-            MaxNewTokens = MaxNewTokens, Seed = s.Seed, Threads = threads, Device = device, TensorBoard = false,
+            MaxNew = MaxNewTokens, Seed = s.Seed, Threads = threads, Device = device, NoTensorBoard = true,
             EvalEvery = 0, SaveEvery = 0, LogEvery = 1, LogSamples = 0, AlwaysUpdate = true,
         }, log);
         var steps = MetricsLog.Read(Path.Combine(outDir, "metrics.jsonl")).Where(d => d.ContainsKey("time_rollout_s")).Skip(1).ToList();

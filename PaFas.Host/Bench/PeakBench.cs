@@ -29,8 +29,8 @@ public static class PeakBench
         var sampler = new RssSampler();
         var o = new SftOptions
         {
-            Chains = chains, Out = Path.Combine(tmp, "peak-sft"), Force = true, Steps = Steps, Batch = Batch, Preset = s.Config.Name,
-            Init = s.Checkpoint, Seed = s.Seed, Threads = threads, Device = device, TensorBoard = false, EvalEvery = 0, SaveEvery = 0,
+            Chains = chains, Out = Path.Combine(tmp, "peak-sft"), Force = true, Steps = Steps, Batch = Batch, ModelSize = s.Config.Name,
+            Init = s.Checkpoint, Seed = s.Seed, Threads = threads, Device = device, NoTensorBoard = true, EvalEvery = 0, SaveEvery = 0,
             LogEvery = 10, Progress = sampler,
         };
         SftTrainer.Run(o, log);

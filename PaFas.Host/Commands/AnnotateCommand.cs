@@ -10,12 +10,12 @@ namespace PaFas.Host.Commands;
 /// compares them with the manifest's ground-truth cues (the synthetic world has them).</summary>
 public static class AnnotateCommand
 {
-    public static int Run(AnnotateArgs a, ILogger log)
+    public static int Run(AnnotateOptions a, ILogger log)
     {
         var load = Manifest.LoadWithReport(a.Data, new ManifestOptions { Root = a.Root, SkipBad = a.SkipBad });
         foreach (var s in load.Skipped) log.LogWarning("annotate: skipped {Line}", s);
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var ann = Annotator.AnnotateSamples(load.Samples, threads: a.Common.Threads);
+        var ann = Annotator.AnnotateSamples(load.Samples, threads: a.Threads);
         Annotator.WriteJsonl(a.Out, ann);
         log.LogInformation("annotate: {N} samples in {S:F1} s -> {Out}", ann.Count, sw.Elapsed.TotalSeconds, a.Out);
         if (a.Report)

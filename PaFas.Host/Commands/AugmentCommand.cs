@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using PaFas.Core;
 using PaFas.Host.Augmentation;
 using PaFas.Host.Data;
 
@@ -8,15 +7,10 @@ namespace PaFas.Host.Commands;
 /// <summary><c>pafas augment</c>: manifest + cue annotations -> PNRPS chains with answer shuffling (JSONL).</summary>
 public static class AugmentCommand
 {
-    public static int Run(AugmentArgs a, ILogger log)
+    public static int Run(AugmentOptions o, ILogger log)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var r = Augmenter.Run(new AugmentOptions
-        {
-            Data = a.Data, Annotations = a.Annotations, Root = a.Root, Out = a.Out, Paths = a.Paths, Shuffle = a.Shuffle,
-            Mode = a.Mode, Labelled = a.Labelled, Alpha = a.Alpha, Domains = a.Domains.ToArray(), Seed = a.Common.Seed,
-            Threads = a.Common.Threads,
-        }, GrammarStore.Default);
+        var r = Augmenter.Run(o, GrammarStore.Default);
         log.LogInformation("augment: {Chains} chains from {Samples} samples in {S:F1} s ({Skipped} skipped: spoofs of unknown attack) -> {Out}",
             r.Chains, r.Samples, sw.Elapsed.TotalSeconds, r.SkippedUnknownAttack, r.OutFile);
         foreach (var kv in r.ChainsPerLeaf) log.LogInformation("  {Leaf,-28} {N,7} chains", kv.Key, kv.Value);

@@ -18,13 +18,10 @@ namespace PaFas.Host.Commands;
 /// medians of <c>--repeat</c> runs, written to bench.json and bench.md (see <see cref="BenchReport"/>).</summary>
 public static class BenchCommand
 {
-    /// <summary>The targets "all" runs, in order (peak early: its baseline is then closest to a fresh process).</summary>
-    public static readonly string[] All = { "synth", "augment", "model", "memory", "peak", "sft", "decode", "grpo", "predict" };
-
-    public static int Run(BenchArgs a, ILogger log)
+    public static int Run(BenchOptions a, ILogger log)
     {
         var report = Measure(a, log);
-        int threads = a.Common.Threads > 0 ? a.Common.Threads : torch.get_num_threads();
+        int threads = a.Threads > 0 ? a.Threads : torch.get_num_threads();
         report.Write(a.Out, threads);
         Console.WriteLine(report.ToMarkdown(threads));
         log.LogInformation("bench: wrote {Dir}/bench.json and bench.md", a.Out);
@@ -32,21 +29,21 @@ public static class BenchCommand
     }
 
     /// <summary>Runs the targets of <paramref name="a"/> and returns the report (nothing written).</summary>
-    public static BenchReport Measure(BenchArgs a, ILogger log)
+    public static BenchReport Measure(BenchOptions a, ILogger log)
     {
-        TorchRuntime.SetThreads(a.Common.Threads);
-        var what = a.What.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .SelectMany(w => w == "all" ? All : new[] { w }).Distinct().ToArray();
+        TorchRuntime.SetThreads(a.Threads);
+        a.Validate();
+        var what = a.Expanded;
         var report = new BenchReport();
         var tmp = Path.Combine(Path.GetTempPath(), "pafas-bench-" + Environment.ProcessId);
         try
         {
-            var world = SyntheticWorld.Generate(new SynthOptions { OutDir = Path.Combine(tmp, "warm"), PerDomain = 20, Seed = a.Common.Seed });
+            var world = SyntheticWorld.Generate(new SynthOptions { Out = Path.Combine(tmp, "warm"), PerDomain = 20, Seed = a.Seed });
             BenchSetup? setup = null;
             BenchSetup Setup()
             {
                 if (setup != null) return setup;
-                setup = new BenchSetup(a.Preset, a.Model, world.ManifestPath, a.Common.Seed, TorchRuntime.ResolveDevice(a.Common.Device));
+                setup = new BenchSetup(a.ModelSize, a.Model, world.ManifestPath, a.Seed, TorchRuntime.ResolveDevice(a.Device));
                 Describe(report, setup, a);
                 return setup;
             }
@@ -56,7 +53,7 @@ public static class BenchCommand
                     case "synth":
                         report.Add(Measure("synth.samples_per_s", "synthetic world (4 domains x 100, 64x64, PNG files)", "samples/s", a.Repeat, log, r =>
                         {
-                            var res = SyntheticWorld.Generate(new SynthOptions { OutDir = Path.Combine(tmp, "s" + r), PerDomain = 100, Seed = a.Common.Seed + r, Threads = a.Common.Threads });
+                            var res = SyntheticWorld.Generate(new SynthOptions { Out = Path.Combine(tmp, "s" + r), PerDomain = 100, Seed = a.Seed + r, Threads = a.Threads });
                             return res.Samples / res.Seconds;
                         }));
                         break;
@@ -64,7 +61,7 @@ public static class BenchCommand
                         report.Add(Measure("augment.chains_per_s", "augmentation (80 samples x N = 50 PNRPS paths, answer shuffle)", "chains/s", a.Repeat, log, r =>
                         {
                             var sw = Stopwatch.StartNew();
-                            var res = Augmenter.Run(new AugmentOptions { Data = world.ManifestPath, Out = Path.Combine(tmp, $"c{r}.jsonl"), Paths = 50, Seed = r, Threads = a.Common.Threads }, GrammarStore.Default);
+                            var res = Augmenter.Run(new AugmentOptions { Data = world.ManifestPath, Out = Path.Combine(tmp, $"c{r}.jsonl"), Paths = 50, Seed = r, Threads = a.Threads }, GrammarStore.Default);
                             return res.Chains / sw.Elapsed.TotalSeconds;
                         }));
                         break;
@@ -75,7 +72,7 @@ public static class BenchCommand
                         report.Add(MemoryBench(world.ManifestPath, a, log));
                         break;
                     case "peak":
-                        report.AddRange(PeakBench.Run(Setup(), world.ManifestPath, tmp, a.Common.Threads, a.Common.Device, log));
+                        report.AddRange(PeakBench.Run(Setup(), world.ManifestPath, tmp, a.Threads, a.Device, log));
                         break;
                     case "sft":
                         report.AddRange(SftBench.Run(Setup(), a.Repeat, log));
@@ -84,13 +81,13 @@ public static class BenchCommand
                         report.AddRange(DecodeBench.Run(Setup(), a.Repeat, log));
                         break;
                     case "grpo":
-                        report.AddRange(GrpoBench.Run(Setup(), world.ManifestPath, tmp, a.Repeat, a.Common.Threads, a.Common.Device, log));
+                        report.AddRange(GrpoBench.Run(Setup(), world.ManifestPath, tmp, a.Repeat, a.Threads, a.Device, log));
                         break;
                     case "predict":
-                        report.AddRange(PredictBench.Run(Setup(), tmp, a.Common.Device, a.Repeat, log));
+                        report.AddRange(PredictBench.Run(Setup(), tmp, a.Device, a.Repeat, log));
                         break;
                     default:
-                        throw new ArgumentException($"--what must be one of {string.Join(", ", All)} or all, got '{w}'");
+                        throw new ArgumentException($"--what must be one of {string.Join(", ", BenchOptions.Targets)} or all, got '{w}'");
                 }
         }
         finally
@@ -101,7 +98,7 @@ public static class BenchCommand
     }
 
     /// <summary>The workload of the model benchmarks, for the PyTorch reference and for readers of bench.json.</summary>
-    private static void Describe(BenchReport report, BenchSetup s, BenchArgs a)
+    private static void Describe(BenchReport report, BenchSetup s, BenchOptions a)
     {
         int t = s.TextTokens, vocab = s.Tokenizer.VocabSize;
         using var m = s.NewModel();
@@ -119,7 +116,7 @@ public static class BenchCommand
         spec["decode_new_tokens"] = DecodeBench.NewTokens;
         spec["decode_prompt_tokens"] = Prompt.Encode(s.Tokenizer, s.Faces[0]).Length;
         spec["matmul_size"] = SftBench.MatmulSize;
-        spec["threads"] = a.Common.Threads > 0 ? a.Common.Threads : torch.get_num_threads();
+        spec["threads"] = a.Threads > 0 ? a.Threads : torch.get_num_threads();
     }
 
     private static BenchEntry Measure(string key, string name, string unit, int repeat, ILogger log, Func<int, double> once)
@@ -131,15 +128,15 @@ public static class BenchCommand
 
     /// <summary>Resident memory over 500 SFT steps of the tiny preset (batch 8): RSS after step 100 and after step
     /// 500, and the growth between them in MiB (flat memory = dispose scopes release every step's tensors).</summary>
-    private static BenchEntry MemoryBench(string manifest, BenchArgs a, ILogger log)
+    private static BenchEntry MemoryBench(string manifest, BenchOptions a, ILogger log)
     {
         var g = GrammarStore.Default;
         var cfg = ModelConfig.Preset("tiny", GrammarStore.DefaultDataDir());
         var tok = Tokenizer.Build(g);
-        var dev = TorchRuntime.ResolveDevice(a.Common.Device);
+        var dev = TorchRuntime.ResolveDevice(a.Device);
         var faces = ImageLoader.LoadBatch(Manifest.Load(manifest).Take(8).ToList(), cfg.ImageSize);
         var chains = BenchSetup.TypicalChains(tok, faces, BenchSetup.TypicalCompletion(tok));
-        using var model = new PaFasModel(cfg, tok.VocabSize, a.Common.Seed);
+        using var model = new PaFasModel(cfg, tok.VocabSize, a.Seed);
         model.to(dev);
         var opt = optim.AdamW(model.parameters(), 1e-4);
         var rss = new List<double>();
@@ -166,17 +163,17 @@ public static class BenchCommand
     }
 
     /// <summary>Training-step and generation throughput of one preset on chain-length sequences (batch 16).</summary>
-    private static IEnumerable<BenchEntry> ModelBench(string preset, string manifest, BenchArgs a, ILogger log)
+    private static IEnumerable<BenchEntry> ModelBench(string preset, string manifest, BenchOptions a, ILogger log)
     {
         var g = GrammarStore.Default;
         var cfg = ModelConfig.Preset(preset, GrammarStore.DefaultDataDir());
         var tok = Tokenizer.Build(g);
-        var dev = TorchRuntime.ResolveDevice(a.Common.Device);
+        var dev = TorchRuntime.ResolveDevice(a.Device);
         var samples = Manifest.Load(manifest).Take(16).ToList();
         var faces = ImageLoader.LoadBatch(samples, cfg.ImageSize);
         // A typical chain: about 130 completion tokens.
         var chains = BenchSetup.TypicalChains(tok, faces, BenchSetup.TypicalCompletion(tok));
-        using var model = new PaFasModel(cfg, tok.VocabSize, a.Common.Seed);
+        using var model = new PaFasModel(cfg, tok.VocabSize, a.Seed);
         model.to(dev);
         using var vb = VisionBatch.From(faces, dev);
         using var batch = SftBatch.Build(chains, tok.Pad, dev);
@@ -197,7 +194,7 @@ public static class BenchCommand
         var gen = Measure($"model.{preset}.generate_tokens_per_s", $"{preset}: generation tokens/s (batch 16, 128 new tokens, KV cache, sampling)", "tokens/s", a.Repeat, log, r =>
         {
             var sw = Stopwatch.StartNew();
-            var res = Rollouts.Run(model, tok, faces, new RolloutOptions(new GenerationOptions(128, 1.0, 1.0, r), LiveScore: false));
+            var res = Rollouts.Run(model, tok, faces, new RolloutOptions(new GenerationOptions(128, Temperature: 1.0, Seed: r), LiveScore: false));
             return res.Sum(c => c.Completion.Length + 1) / sw.Elapsed.TotalSeconds;
         });
         return new[] { train, gen };

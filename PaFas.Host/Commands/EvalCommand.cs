@@ -7,25 +7,12 @@ namespace PaFas.Host.Commands;
 /// <summary><c>pafas eval</c>: chains + live scores on a test set, threshold from validation, report files.</summary>
 public static class EvalCommand
 {
-    public static int Run(EvalArgs a, ILogger log)
+    public static int Run(EvalOptions o, ILogger log)
     {
-        var drop = a.Drop;
-        IReadOnlyList<string> domains = a.Domains.ToArray(), valDomains = a.ValDomains.ToArray();
-        if (a.Protocol != "")
-        {
-            var p = Protocols.tryFind(a.Protocol);
-            if (p == null) throw new ArgumentException($"--protocol: unknown protocol '{a.Protocol}' (known: {string.Join(", ", Protocols.all.Select(x => x.Name))})");
-            var proto = p.Value;
-            if (domains.Count == 0) domains = proto.Targets.ToArray();
-            if (valDomains.Count == 0) valDomains = proto.Sources.ToArray();
-            if (drop == "none" || drop == "") drop = proto.Drop.IsEmpty ? "none" : string.Join(",", proto.Drop.Select(ModalityModule.key));
-            log.LogInformation("eval: protocol {Name} ({Arrow}{Drop})", proto.Name, Protocols.arrow(proto), proto.Drop.IsEmpty ? "" : ", missing " + drop);
-        }
-        var r = EvalRunner.Run(new EvalOptions
-        {
-            Model = a.Model, Data = a.Data, Val = a.Val, Out = a.Out, Drop = drop, Domains = domains, ValDomains = valDomains,
-            Batch = a.Batch, MaxNewTokens = a.MaxNew, Device = a.Common.Device, Root = a.Root, ChainsPerAttack = a.ChainsPerAttack,
-        }, log);
+        if (o.Protocol is { } p)
+            log.LogInformation("eval: protocol {Name} ({Arrow}{Drop})", p.Name, Protocols.arrow(p),
+                p.Drop.IsEmpty ? "" : ", missing " + string.Join(",", p.Drop.Select(ModalityModule.key)));
+        var r = EvalRunner.Run(o.WithProtocol(), log);
         Console.WriteLine(Summary(r.Report, r.Quality));
         Console.WriteLine($"report: {Path.Combine(r.OutDir, "report.md")}");
         return 0;

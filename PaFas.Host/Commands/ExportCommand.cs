@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using PaFas.Core;
 using PaFas.Host.Data;
 using PaFas.Host.Interop;
 
@@ -9,7 +8,7 @@ namespace PaFas.Host.Commands;
 /// (<see cref="TrainingDataExport"/>) or the model as safetensors (<see cref="SafetensorsExport"/>).</summary>
 public static class ExportCommand
 {
-    public static int Run(ExportArgs a, ILogger log)
+    public static int Run(ExportOptions a, ILogger log)
     {
         if (a.Format == "safetensors")
         {
@@ -18,7 +17,7 @@ public static class ExportCommand
             Console.WriteLine(file);
             return 0;
         }
-        var r = TrainingDataExport.Write(a.Format, a.Kind, a.Data, a.Root, a.Out, GrammarStore.Default);
+        var r = TrainingDataExport.Write(a.Format, a.Kind, a.DataFile, a.Root, a.Out, GrammarStore.Default);
         if (r.Skipped > 0) log.LogWarning("export: {N} samples without a full taxonomy label skipped", r.Skipped);
         if (r.DatasetInfo != null) Console.WriteLine($"LLaMA-Factory dataset '{TrainingDataExport.LlamaFactoryName}': {r.DatasetInfo}");
         Console.WriteLine($"{r.OutFile} ({r.Lines} lines, {a.Format}, {a.Kind})");

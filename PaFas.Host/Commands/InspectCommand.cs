@@ -8,9 +8,9 @@ namespace PaFas.Host.Commands;
 /// checks and a report of skipped lines. Exit code 1 when any line is bad (with --skip-bad: after listing them all).</summary>
 public static class InspectCommand
 {
-    public static int Run(InspectArgs a, ILogger log)
+    public static int Run(InspectOptions a, ILogger log)
     {
-        var load = Manifest.LoadWithReport(a.Data, new ManifestOptions { Root = a.Root, SkipBad = a.SkipBad, CheckFiles = a.CheckFiles });
+        var load = Manifest.LoadWithReport(a.Data, new ManifestOptions { Root = a.Root, SkipBad = a.SkipBad, CheckFiles = !a.NoCheckFiles });
         var s = a.Limit > 0 ? load.Samples.Take(a.Limit).ToList() : load.Samples.ToList();
         Console.WriteLine($"{a.Data}: {s.Count} samples ({s.Count(x => x.IsLive)} live, {s.Count(x => !x.IsLive)} spoof)");
         void Table(string title, IEnumerable<string> keys)

@@ -8,7 +8,7 @@ namespace PaFas.Host.Commands;
 /// <summary><c>pafas metrics</c>: FAS metrics from any system's scores (CSV or JSONL; see <see cref="ScoreFile"/>).</summary>
 public static class MetricsCommand
 {
-    public static int Run(MetricsArgs a, ILogger log)
+    public static int Run(MetricsOptions a, ILogger log)
     {
         var test = ScoreFile.Read(a.Scores);
         var val = a.ValScores == "" ? null : ScoreFile.Read(a.ValScores);

@@ -8,16 +8,11 @@ namespace PaFas.Host.Commands;
 /// held-out evaluation).</summary>
 public static class PipelineCommand
 {
-    public static int Run(PipelineArgs a, ILogger log)
+    public static int Run(PipelineOptions a, ILogger log)
     {
-        var p = PipelinePreset.Named(a.Preset);
-        if (a.SftSteps > 0) p = p with { SftSteps = a.SftSteps };
-        if (a.GrpoSteps > 0) p = p with { GrpoSteps = a.GrpoSteps };
-        if (a.PerDomain > 0) p = p with { PerDomain = a.PerDomain };
-        if (a.Model != "") p = p with { Model = a.Model };
-        var r = PipelineRunner.Run(p, a.Out, a.Holdout, a.Common.Seed, a.Common.Threads, a.Common.Device, log, Program.Cancellation);
+        var r = PipelineRunner.Run(a, log, Program.Cancellation);
         Console.WriteLine();
-        Console.WriteLine($"PA-FAS pipeline ({p.Name}) finished in {r.Seconds / 60:F1} min. Held-out domain {a.Holdout}:");
+        Console.WriteLine($"PA-FAS pipeline ({a.Recipe}) finished in {r.Seconds / 60:F1} min. Held-out domain {a.Holdout}:");
         Console.WriteLine("  " + EvalCommand.Summary(r.Test, r.Quality));
         Console.WriteLine();
         Console.WriteLine("A few predicted chains on the held-out domain:");

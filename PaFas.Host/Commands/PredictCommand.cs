@@ -13,9 +13,9 @@ namespace PaFas.Host.Commands;
 /// (<c>--rgb/--depth/--ir</c>) or for every sample of a manifest (<c>--list</c>, JSON lines).</summary>
 public static class PredictCommand
 {
-    public static int Run(PredictArgs a, ILogger log)
+    public static int Run(PredictOptions a, ILogger log)
     {
-        using var fas = FaceAntiSpoofer.Load(a.Model, a.Common.Device, a.Threshold >= 0 ? a.Threshold : null);
+        using var fas = FaceAntiSpoofer.Load(a.Model, a.Device, a.Threshold);
         fas.MaxNewTokens = a.MaxNew;
         log.LogInformation("predict: model {Source}, threshold {T:F4}", fas.Source, fas.Threshold);
         if (a.List != "") return RunList(a, fas, log);
@@ -41,7 +41,7 @@ public static class PredictCommand
     /// whose pixels break a slot rule, one changed since the check), the predictions made before it are saved to
     /// <c>OUT.partial</c>, OUT is left as it was, and the error names the sample's file:line and the partial file.
     /// Without --out each batch's lines are printed (flushed) as they are made.</summary>
-    private static int RunList(PredictArgs a, FaceAntiSpoofer fas, ILogger log)
+    private static int RunList(PredictOptions a, FaceAntiSpoofer fas, ILogger log)
     {
         var samples = Manifest.Load(a.List, new ManifestOptions { Root = a.Root, CheckFiles = true });
         var partial = a.Out == "" ? "" : a.Out + ".partial";

@@ -13,13 +13,13 @@ namespace PaFas.Host.Commands;
 /// completions (<see cref="CompletionScorer"/>).</summary>
 public static class ScoreCommand
 {
-    public static int Run(ScoreArgs a, ILogger log)
+    public static int Run(ScoreOptions a, ILogger log)
     {
         if (a.Completions != "") return RunCompletions(a, log);
-        var drop = EvalRunner.ParseDrop(a.Drop);
-        var samples = EvalRunner.Filter(Manifest.Load(a.Data, new ManifestOptions { Root = a.Root, CheckFiles = true }), a.Domains, a.Data, "scored");
-        using var m = LoadedModel.Load(CheckpointFolder.Resolve(a.Model), TorchRuntime.ResolveDevice(a.Common.Device));
-        var outFile = a.Out.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? a.Out : Path.Combine(a.Out, "scores.csv");
+        var drop = a.Drop.ToArray();
+        var samples = EvalRunner.Filter(Manifest.Load(a.DataFile, new ManifestOptions { Root = a.Root, CheckFiles = true }), a.Domains, a.DataFile, "scored");
+        using var m = LoadedModel.Load(CheckpointFolder.Resolve(a.ModelDir), TorchRuntime.ResolveDevice(a.Device));
+        var outFile = a.OutPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? a.OutPath : Path.Combine(a.OutPath, "scores.csv");
         var partial = outFile + ".partial";
         var rows = new List<Scored>();
         try
@@ -53,21 +53,19 @@ public static class ScoreCommand
         return 0;
     }
 
-    private static int RunCompletions(ScoreArgs a, ILogger log)
+    private static int RunCompletions(ScoreOptions a, ILogger log)
     {
         var g = GrammarStore.Default;
-        var mode = Rewards.parseMode(a.RewardMode);
-        if (mode.IsError) throw new ArgumentException("--reward-mode: " + mode.ErrorValue);
-        var cfg = new RewardConfig(Rewards.defaultConfig.FormatWeight, Rewards.defaultConfig.ClassWeight, mode.ResultValue);
+        var cfg = new RewardConfig(Rewards.defaultConfig.FormatWeight, Rewards.defaultConfig.ClassWeight, a.RewardMode);
         var lines = CompletionScorer.Load(a.Completions, g);
-        var manifest = a.Data == "" ? null : Manifest.Load(a.Data, new ManifestOptions { Root = a.Root, Grammar = g });
+        var manifest = a.DataFile == "" ? null : Manifest.Load(a.DataFile, new ManifestOptions { Root = a.Root, Grammar = g });
         var report = CompletionScorer.Score(lines, manifest, g, cfg);
         var ids = (manifest ?? Array.Empty<SampleRecord>()).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
         int unmatched = manifest == null ? 0 : lines.Count(l => !ids.Contains(l.Id));
-        if (unmatched > 0) log.LogWarning("score: {N} completion ids are not in {Manifest}", unmatched, a.Data);
-        CompletionScorer.Write(a.Out, report, a.Completions);
+        if (unmatched > 0) log.LogWarning("score: {N} completion ids are not in {Manifest}", unmatched, a.DataFile);
+        CompletionScorer.Write(a.OutPath, report, a.Completions);
         Console.Write(CompletionScorer.Summary(report));
-        Console.WriteLine($"report: {Path.Combine(a.Out, "report.md")}");
+        Console.WriteLine($"report: {Path.Combine(a.OutPath, "report.md")}");
         return 0;
     }
 }

@@ -7,13 +7,13 @@ namespace PaFas.Host.Commands;
 /// <summary><c>pafas split</c>: a protocol's train / validation / test manifests (see <see cref="ProtocolSplit"/>).</summary>
 public static class SplitCommand
 {
-    public static int Run(SplitArgs a, ILogger log)
+    public static int Run(SplitOptions a, ILogger log)
     {
-        var p = Protocols.tryFind(a.Protocol)?.Value
-            ?? throw new ArgumentException($"--protocol: unknown protocol '{a.Protocol}'");
+        a.Validate();
+        var p = a.Protocol!;
         var all = Manifest.Load(a.Data, new ManifestOptions { Root = a.Root });
-        var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), a.ValFraction, a.Common.Seed, a.Data);
-        var files = ProtocolSplit.Write(a.Out, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), train, val, test, a.Data, a.ValFraction, a.Common.Seed);
+        var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), a.ValFraction, a.Seed, a.Data);
+        var files = ProtocolSplit.Write(a.Out, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), train, val, test, a.Data, a.ValFraction, a.Seed);
         log.LogInformation("split {Protocol} ({Arrow}): train {Train}, validation {Val}, test {Test} -> {Out}",
             p.Name, Protocols.arrow(p), files.Train, files.Val, files.Test, a.Out);
         Console.WriteLine($"{p.Name} ({Protocols.arrow(p)}): train {files.Train}, validation {files.Val}, test {files.Test}");

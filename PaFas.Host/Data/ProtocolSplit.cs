@@ -12,6 +12,9 @@ public sealed record SplitFiles(string TrainPath, string ValPath, string TestPat
 /// threshold and picks the best checkpoint, so the target domain is never looked at before the test).</summary>
 public static class ProtocolSplit
 {
+    /// <summary>The files of a split folder.</summary>
+    public const string TrainFile = "train.jsonl", ValFile = "val.jsonl", TestFile = "test.jsonl";
+
     /// <summary>Validation samples for <paramref name="sources"/> source samples: the fraction, at least 8.</summary>
     public static int ValidationCount(int sources, double fraction) => Math.Max(8, (int)Math.Round(sources * fraction));
 
@@ -50,7 +53,7 @@ public static class ProtocolSplit
         List<SampleRecord> train, List<SampleRecord> val, List<SampleRecord> test, string manifest, double valFraction, int seed)
     {
         Directory.CreateDirectory(outDir);
-        string trainPath = Path.Combine(outDir, "train.jsonl"), valPath = Path.Combine(outDir, "val.jsonl"), testPath = Path.Combine(outDir, "test.jsonl");
+        string trainPath = Path.Combine(outDir, TrainFile), valPath = Path.Combine(outDir, ValFile), testPath = Path.Combine(outDir, TestFile);
         Manifest.WriteJsonl(trainPath, train);
         Manifest.WriteJsonl(valPath, val);
         Manifest.WriteJsonl(testPath, test);

@@ -6,23 +6,6 @@ using PaFas.Host.IO;
 
 namespace PaFas.Host.Data;
 
-/// <summary>Settings of the synthetic world (<c>pafas synth</c>).</summary>
-public sealed record SynthOptions
-{
-    public string OutDir { get; init; } = "synth";
-    /// <summary>Samples per domain.</summary>
-    public int PerDomain { get; init; } = 500;
-    /// <summary>Image side in pixels.</summary>
-    public int Size { get; init; } = 64;
-    public int Seed { get; init; }
-    /// <summary>Domain names (of <see cref="SyntheticWorld.DefaultDomains"/>); empty = all.</summary>
-    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
-    /// <summary>Worker threads (0 = all cores).</summary>
-    public int Threads { get; init; }
-    /// <summary>Fraction of live samples per domain.</summary>
-    public double LiveFraction { get; init; } = 0.4;
-}
-
 /// <summary>What <see cref="SyntheticWorld.Generate"/> wrote.</summary>
 public sealed record SynthResult(string ManifestPath, int Samples, double Seconds);
 
@@ -171,7 +154,7 @@ public static class SyntheticWorld
         Validate(o);
         var sw = Stopwatch.StartNew();
         var domains = DomainsByName(o.Domains);
-        var outDir = Path.GetFullPath(o.OutDir);
+        var outDir = Path.GetFullPath(o.Out);
         foreach (var sub in new[] { "rgb", "depth", "ir" }) Directory.CreateDirectory(Path.Combine(outDir, sub));
         int n = domains.Count * o.PerDomain;
         var records = new SampleRecord[n];

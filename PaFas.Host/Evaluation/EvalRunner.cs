@@ -13,26 +13,6 @@ using PaFas.Host.Model;
 
 namespace PaFas.Host.Evaluation;
 
-/// <summary>Settings of <c>pafas eval</c>.</summary>
-public sealed record EvalOptions
-{
-    public required string Model { get; init; }
-    public required string Data { get; init; }
-    /// <summary>Validation manifest: the decision threshold is its EER threshold (never tuned on test).</summary>
-    public string Val { get; init; } = "";
-    public required string Out { get; init; }
-    /// <summary>Modalities removed at test (Protocol 2): "", "depth", "ir", "depth,ir".</summary>
-    public string Drop { get; init; } = "";
-    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
-    public IReadOnlyList<string> ValDomains { get; init; } = Array.Empty<string>();
-    public int Batch { get; init; } = 32;
-    public int MaxNewTokens { get; init; } = 256;
-    public string Device { get; init; } = "cpu";
-    public string Root { get; init; } = "";
-    /// <summary>Sample chains written per attack in samples.md.</summary>
-    public int ChainsPerAttack { get; init; } = 2;
-}
-
 /// <summary>One generated completion of a sample, judged (<see cref="Judge.completion"/>), with the truth it is
 /// measured against.</summary>
 public sealed record Generated(SampleRecord Sample, string Completion, double LiveScore, Judgement Judgement, SampleTruth Truth);
@@ -54,7 +34,8 @@ public static class EvalRunner
     public static EvalResult Run(EvalOptions o, ILogger log)
     {
         var grammar = GrammarStore.Default;
-        var drop = ParseDrop(o.Drop);
+        o.Validate();
+        var drop = o.Drop.ToArray();
         // Both splits are read and their files checked (headers, slot rules) before the model is loaded, so that
         // a bad line or an empty split fails at once, not after the test set has been scored.
         var manifestOptions = new ManifestOptions { Root = o.Root, CheckFiles = true };
@@ -93,14 +74,6 @@ public static class EvalRunner
         var cues = s.Cues == null ? null
             : FSharpOption<FSharpSet<Cue>>.Some(SetModule.OfSeq(s.Cues.Select(CueModule.tryParse).Where(c => c != null).Select(c => c!.Value)));
         return new SampleTruth(ListModule.OfSeq(s.Label), cues, shown.Availability);
-    }
-
-    public static Modality[] ParseDrop(string drop)
-    {
-        if (string.IsNullOrWhiteSpace(drop) || drop.Trim() == "none") return Array.Empty<Modality>();
-        var r = Protocols.parseDrop(drop);
-        if (r.IsError) throw new ArgumentException("--drop: " + r.ErrorValue);
-        return r.ResultValue.ToArray();
     }
 
     /// <summary>The samples of the given domains (all when none is given); an empty result is an error naming the
@@ -146,7 +119,7 @@ public static class EvalRunner
                     throw new InvalidDataException($"{s.Source}: nothing left after dropping {string.Join("+", drop.Select(ModalityModule.key))}");
                 return f.Drop(drop);
             }).ToList();
-            var raw = model.Run(faces, o.MaxNewTokens);
+            var raw = model.Run(faces, o.MaxNew);
             for (int i = 0; i < chunk.Count; i++)
             {
                 var s = chunk[i];

@@ -18,7 +18,7 @@ public static class ReportWriter
     {
         Directory.CreateDirectory(outDir);
         var scored = EvalRunner.ToScored(rows);
-        var title = $"PA-FAS evaluation: {Path.GetFileName(o.Data)}" + (string.IsNullOrEmpty(o.Drop) || o.Drop == "none" ? "" : $" (missing at test: {o.Drop})");
+        var title = $"PA-FAS evaluation: {Path.GetFileName(o.Data)}" + (o.Drop.Count == 0 ? "" : $" (missing at test: {DropText(o)})");
         var md = new StringBuilder();
         md.Append("# ").Append(title).Append("\n\n");
         md.Append($"- model: `{checkpoint}`\n- test: `{o.Data}`" + (o.Domains.Count > 0 ? $" (domains {string.Join(",", o.Domains)})" : "") + "\n");
@@ -35,7 +35,7 @@ public static class ReportWriter
         json["model"] = checkpoint;
         json["test"] = o.Data;
         json["validation"] = o.Val;
-        json["drop"] = o.Drop;
+        json["drop"] = DropText(o);
         AtomicFile.WriteAllText(Path.Combine(outDir, "metrics.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true, IncludeFields = true }));
         Plots(outDir, scored, r, title);
         AtomicFile.WriteAllText(Path.Combine(outDir, "samples.md"), Samples(rows, o.ChainsPerAttack));
@@ -191,4 +191,7 @@ public static class ReportWriter
     private static string P(double x) => double.IsNaN(x) ? "n/a" : (100 * x).ToString("0.00", Inv) + "%";
     private static string O(Microsoft.FSharp.Core.FSharpOption<double>? x) => x == null ? "n/a" : P(x.Value);
     private static string F(double x) => x.ToString("0.0000", Inv);
+
+    /// <summary>The dropped modalities as <c>--drop</c> writes them ("none", "depth", "ir", "depth,ir").</summary>
+    private static string DropText(EvalOptions o) => PaFas.Host.Cli.Values.Show(typeof(IReadOnlyList<Modality>), o.Drop);
 }

@@ -3,66 +3,14 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Augmentation;
+using PaFas.Host.Cli;
+using PaFas.Host.Commands;
 using PaFas.Host.Data;
 using PaFas.Host.Evaluation;
 using PaFas.Host.IO;
 using PaFas.Host.Training;
 
 namespace PaFas.Host.Pipeline;
-
-/// <summary>The settings of one end-to-end run. <see cref="Demo"/> fits in minutes on a 2-core CPU;
-/// <see cref="Paper"/> uses the paper's settings (800 labelled samples, N = 50 paths, 500 SFT + 500 GRPO steps).</summary>
-public sealed record PipelinePreset
-{
-    public required string Name { get; init; }
-    public int PerDomain { get; init; }
-    public int ImageSize { get; init; } = 64;
-    public string Model { get; init; } = "small";
-    public int Labelled { get; init; } = 800;
-    public int Paths { get; init; } = 50;
-    public double Alpha { get; init; } = 2.0;
-    public string Shuffle { get; init; } = "answer";
-    /// <summary>Fraction of the source domains' samples kept for validation (threshold, best checkpoint).</summary>
-    public double ValFraction { get; init; } = 0.15;
-    public int SftSteps { get; init; }
-    public double SftLr { get; init; }
-    public int SftBatch { get; init; } = 16;
-    public int SftWarmup { get; init; }
-    public string SftSchedule { get; init; } = "cosine";
-    public int GrpoSteps { get; init; }
-    public double GrpoLr { get; init; }
-    public int GrpoPrompts { get; init; } = 4;
-    public int GrpoGroup { get; init; } = 8;
-    public double Temperature { get; init; } = 1.0;
-    /// <summary>Classification reward of GRPO: exact | binary | hierarchical (prefix credit).</summary>
-    public string RewardMode { get; init; } = "hierarchical";
-    public int MaxNewTokens { get; init; } = 200;
-    /// <summary>Validation (and best/) every K steps of SFT and GRPO; 0 = only at the end.</summary>
-    public int EvalEvery { get; init; } = 100;
-    /// <summary>Validation (and best/) every K GRPO steps; the held-out evaluation uses GRPO's best/ (chosen by
-    /// validation live-score AUC on the source domains, never on the held-out domain).</summary>
-    public int GrpoEvalEvery { get; init; } = 100;
-    public int ValSamples { get; init; } = 128;
-
-    public static PipelinePreset Demo => new()
-    {
-        Name = "demo", PerDomain = 160, Labelled = 400, Paths = 10, SftSteps = 300, SftLr = 1e-3, SftWarmup = 30,
-        GrpoSteps = 60, GrpoLr = 5e-5, GrpoPrompts = 4, GrpoGroup = 8, EvalEvery = 0, GrpoEvalEvery = 20, ValSamples = 64,
-    };
-
-    public static PipelinePreset Paper => new()
-    {
-        Name = "paper", PerDomain = 400, Labelled = 800, Paths = 50, SftSteps = 500, SftLr = 1e-3, SftWarmup = 25,
-        SftSchedule = "constant", GrpoSteps = 500, GrpoLr = 5e-5, GrpoPrompts = 4, GrpoGroup = 8, EvalEvery = 100, GrpoEvalEvery = 100, ValSamples = 256,
-    };
-
-    public static PipelinePreset Named(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "demo" => Demo,
-        "paper" => Paper,
-        _ => throw new ArgumentException($"--preset must be demo or paper, got '{name}'"),
-    };
-}
 
 /// <summary>What <see cref="PipelineRunner.Run"/> produced.</summary>
 public sealed record PipelineResult(string OutDir, string Report, FasReport Test, ReasoningSummary Quality, double Seconds,
@@ -73,9 +21,36 @@ public sealed record PipelineResult(string OutDir, string Report, FasReport Test
 /// validation split) -> pipeline.md. Every stage writes into its own folder under the output folder.</summary>
 public static class PipelineRunner
 {
-    public static PipelineResult Run(PipelinePreset p, string outDir, string holdout, int seed, int threads, string device,
-        ILogger log, CancellationToken cancel = default)
+    /// <summary>The options of every stage: the stage's command defaults, the recipe's section, the pipeline's
+    /// overrides, and the wiring (folders under --out, the split of --holdout, seed, threads, device, --force for
+    /// the run folders). No I/O: a test compares it with the commands' defaults.</summary>
+    public static PipelinePlan Plan(PipelineOptions o)
     {
+        o.Validate();
+        var protocol = o.Protocol!;
+        string Dir(string name) => Path.Combine(o.Out, name);
+        T Stage<T>(T defaults, string section) where T : CommonOptions =>
+            Recipes.Apply(defaults, o.Recipe, section) with { Seed = o.Seed, Threads = o.Threads, Device = o.Device, Verbose = o.Verbose };
+        var synth = Stage(new SynthOptions(), "synth") with { Out = Dir("world") };
+        if (o.PerDomain > 0) synth = synth with { PerDomain = o.PerDomain };
+        var manifest = Path.Combine(synth.Out, "manifest.jsonl");
+        var split = Stage(new SplitOptions(), "split") with { Data = manifest, Protocol = protocol, Out = Dir("splits") };
+        string train = Path.Combine(split.Out, ProtocolSplit.TrainFile), val = Path.Combine(split.Out, ProtocolSplit.ValFile),
+            test = Path.Combine(split.Out, ProtocolSplit.TestFile);
+        var augment = Stage(new AugmentOptions(), "augment") with { Data = train, Annotations = Dir("annotations.jsonl"), Out = Dir("chains.jsonl") };
+        var sft = Stage(new SftOptions(), "sft") with { Chains = augment.Out, Val = val, Out = Dir("sft"), Force = true };
+        if (o.SftSteps > 0) sft = sft with { Steps = o.SftSteps, Warmup = Math.Min(sft.WarmupSteps, o.SftSteps) };
+        if (o.ModelSize != "") sft = sft with { ModelSize = o.ModelSize };
+        var grpo = Stage(new GrpoOptions(), "grpo") with { Init = sft.Out, Data = train, Val = val, Out = Dir("grpo"), Force = true };
+        if (o.GrpoSteps > 0) grpo = grpo with { Steps = o.GrpoSteps };
+        var eval = Stage(new EvalOptions(), "eval") with { Model = grpo.Out, Data = test, Val = val, Out = Dir("eval") };
+        foreach (var stage in new CommonOptions[] { synth, split, augment, sft, grpo, eval }) stage.Validate();
+        return new PipelinePlan(o, protocol, synth, split, augment, sft, grpo, eval);
+    }
+
+    public static PipelineResult Run(PipelineOptions options, ILogger log, CancellationToken cancel = default)
+    {
+        var plan = Plan(options);
         var total = Stopwatch.StartNew();
         var stages = new List<(string, double)>();
         T Stage<T>(string name, Func<T> f)
@@ -88,26 +63,19 @@ public static class PipelineRunner
             log.LogInformation("pipeline [{Stage}] done in {S:F1} s", name, sw.Elapsed.TotalSeconds);
             return r;
         }
+        var outDir = options.Out;
         Directory.CreateDirectory(outDir);
-        var domains = SyntheticWorld.DefaultDomains.Select(d => d.Name).ToList();
-        if (!domains.Contains(holdout, StringComparer.OrdinalIgnoreCase))
-            throw new ArgumentException($"--holdout must be one of {string.Join(", ", domains)}, got '{holdout}'");
-        holdout = domains.First(d => d.Equals(holdout, StringComparison.OrdinalIgnoreCase));
-        var sources = domains.Where(d => d != holdout).ToList();
-        log.LogInformation("pipeline: preset {Preset}, sources {Sources} -> held-out {Holdout}, seed {Seed}, out {Out}",
-            p.Name, string.Join("", sources), holdout, seed, outDir);
+        var p = plan.Protocol;
+        log.LogInformation("pipeline: recipe {Recipe}, {Protocol} ({Arrow}), seed {Seed}, out {Out}",
+            options.Recipe, p.Name, Protocols.arrow(p), options.Seed, outDir);
 
-        var world = Stage("synth", () => SyntheticWorld.Generate(new SynthOptions
-        {
-            OutDir = Path.Combine(outDir, "world"), PerDomain = p.PerDomain, Size = p.ImageSize, Seed = seed, Threads = threads,
-        }));
+        var world = Stage("synth", () => SyntheticWorld.Generate(plan.Synth));
         var all = Manifest.Load(world.ManifestPath);
 
-        var annPath = Path.Combine(outDir, "annotations.jsonl");
         Stage("annotate", () =>
         {
-            var ann = Annotator.AnnotateSamples(all, p.ImageSize, threads);
-            Annotator.WriteJsonl(annPath, ann);
+            var ann = Annotator.AnnotateSamples(all, plan.Synth.Size, options.Threads);
+            Annotator.WriteJsonl(plan.Augment.Annotations, ann);
             var rep = Annotator.Agreement(all.Where(s => s.Cues != null).ToList(), ann.ToDictionary(x => x.Id, x => x.Cues));
             AtomicFile.WriteAllText(Path.Combine(outDir, "annotations.agreement.txt"), rep.ToText());
             log.LogInformation("annotate: macro F1 {F1:F3} against the world's ground truth, exact cue sets {Exact:P1}", rep.MacroF1, rep.ExactSetRate);
@@ -115,71 +83,52 @@ public static class PipelineRunner
         });
 
         // Split: the held-out domain is the test set; the sources are split into train and validation by a seeded shuffle.
-        var splitDir = Path.Combine(outDir, "splits");
-        var (train, val, test) = ProtocolSplit.Make(all, "p1-" + holdout, sources, new[] { holdout }, p.ValFraction, seed, world.ManifestPath);
-        var split = ProtocolSplit.Write(splitDir, "p1-" + holdout, sources, new[] { holdout }, train, val, test, world.ManifestPath, p.ValFraction, seed);
-        string trainPath = split.TrainPath, valPath = split.ValPath, testPath = split.TestPath;
+        var sp = plan.Split;
+        var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), sp.ValFraction, sp.Seed, world.ManifestPath);
+        ProtocolSplit.Write(sp.Out, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), train, val, test, world.ManifestPath, sp.ValFraction, sp.Seed);
         log.LogInformation("split: train {Train}, validation {Val} (sources {Sources}), test {Test} (held-out {Holdout})",
-            train.Count, val.Count, string.Join("", sources), test.Count, holdout);
+            train.Count, val.Count, string.Concat(p.Sources), test.Count, string.Concat(p.Targets));
 
-        var chains = Stage("augment", () => Augmenter.Run(new AugmentOptions
-        {
-            Data = trainPath, Annotations = annPath, Out = Path.Combine(outDir, "chains.jsonl"), Paths = p.Paths,
-            Shuffle = p.Shuffle, Labelled = p.Labelled, Alpha = p.Alpha, Seed = seed, Threads = threads,
-        }, GrammarStore.Default));
-        log.LogInformation("augment: {Chains} chains from {Samples} labelled samples ({Shuffle} shuffle)", chains.Chains, chains.Samples, p.Shuffle);
+        var chains = Stage("augment", () => Augmenter.Run(plan.Augment, GrammarStore.Default));
+        log.LogInformation("augment: {Chains} chains from {Samples} labelled samples ({Shuffle} shuffle)", chains.Chains, chains.Samples, Shuffle.toText(plan.Augment.Shuffle));
 
-        var sftDir = Path.Combine(outDir, "sft");
-        var sft = Stage("sft", () => SftTrainer.Run(new SftOptions
-        {
-            Chains = chains.OutFile, Val = valPath, Out = sftDir, Preset = p.Model, Steps = p.SftSteps, Lr = p.SftLr,
-            Batch = p.SftBatch, Warmup = p.SftWarmup, Schedule = p.SftSchedule, EvalEvery = p.EvalEvery, SaveEvery = p.EvalEvery,
-            Seed = seed, Device = device, Threads = threads, Force = true, MaxNewTokens = p.MaxNewTokens, ValSamples = p.ValSamples,
-            Cancel = cancel,
-        }, log));
+        var sft = Stage("sft", () => SftTrainer.Run(plan.Sft with { Cancel = cancel }, log));
         log.LogInformation("sft: loss {First:F3} -> {Last:F3} in {Steps} steps", sft.FirstLoss, sft.LastLoss, sft.Step);
 
-        var grpoDir = Path.Combine(outDir, "grpo");
-        var grpo = Stage("grpo", () => GrpoTrainer.Run(new GrpoOptions
-        {
-            Init = sftDir, Data = trainPath, Val = valPath, Out = grpoDir, Steps = p.GrpoSteps, Lr = p.GrpoLr,
-            Prompts = p.GrpoPrompts, Group = p.GrpoGroup, Temperature = p.Temperature, RewardMode = p.RewardMode, EvalEvery = p.GrpoEvalEvery,
-            SaveEvery = p.GrpoEvalEvery, Seed = seed, Device = device, Threads = threads, Force = true, MaxNewTokens = p.MaxNewTokens,
-            ValSamples = p.ValSamples, Cancel = cancel,
-        }, log));
-        log.LogInformation("grpo: mean reward {First:F3} -> {Last:F3}; tied (zero-std) groups {Tied:P1}", grpo.FirstReward, grpo.LastReward, grpo.MeanTiedFraction);
+        var grpoDir = plan.Grpo.Out;
+        var grpo = Stage("grpo", () => GrpoTrainer.Run(plan.Grpo with { Cancel = cancel }, log));
+        log.LogInformation("grpo: mean reward {First:F3} -> {Last:F3}; zero-std groups {ZeroStd:P1}", grpo.FirstReward, grpo.LastReward, grpo.MeanZeroStdFraction);
 
-        var evalDir = Path.Combine(outDir, "eval");
-        var ev = Stage("eval", () => EvalRunner.Run(new EvalOptions
-        {
-            Model = Directory.Exists(Path.Combine(grpoDir, "best")) ? Path.Combine(grpoDir, "best") : grpoDir, Data = testPath, Val = valPath, Out = evalDir, MaxNewTokens = p.MaxNewTokens, Device = device,
-        }, log));
+        var evalDir = plan.Eval.Out;
+        var best = Path.Combine(grpoDir, RunFolder.Best);
+        var ev = Stage("eval", () => EvalRunner.Run(plan.Eval with { Model = Directory.Exists(best) ? best : grpoDir }, log));
         // The run folder gets the threshold too, so FaceAntiSpoofer.Load(grpo/) uses the validation threshold.
         File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(grpoDir, "threshold.json"), overwrite: true);
-        if (Directory.Exists(Path.Combine(grpoDir, "best")))
-            File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(grpoDir, "best", "threshold.json"), overwrite: true);
+        if (Directory.Exists(best)) File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(best, "threshold.json"), overwrite: true);
 
         var report = Path.Combine(outDir, "pipeline.md");
-        AtomicFile.WriteAllText(report, Summary(p, outDir, sources, holdout, seed, train.Count, val.Count, test.Count, chains, sft, grpo, ev, stages, total.Elapsed.TotalSeconds));
+        AtomicFile.WriteAllText(report, Summary(plan, train.Count, val.Count, test.Count, chains, sft, grpo, ev, stages, total.Elapsed.TotalSeconds));
         return new PipelineResult(outDir, report, ev.Report, ev.Quality, total.Elapsed.TotalSeconds, stages, ev.Test);
     }
 
-    private static string Summary(PipelinePreset p, string outDir, List<string> sources, string holdout, int seed, int nTrain, int nVal,
-        int nTest, AugmentResult chains, SftResult sft, GrpoResult grpo, EvalResult ev, List<(string Stage, double Seconds)> stages, double seconds)
+    private static string Summary(PipelinePlan plan, int nTrain, int nVal, int nTest, AugmentResult chains, SftResult sft,
+        GrpoResult grpo, EvalResult ev, List<(string Stage, double Seconds)> stages, double seconds)
     {
         var r = ev.Report;
+        var (o, p) = (plan.Options, plan.Protocol);
+        string sources = string.Concat(p.Sources), holdout = string.Concat(p.Targets);
         var sb = new StringBuilder();
-        sb.Append($"# PA-FAS pipeline ({p.Name} preset)\n\n");
-        sb.Append($"Synthetic world, {string.Join("", sources)} -> {holdout} (train on the sources, test on the held-out domain), seed {seed}, ");
+        sb.Append($"# PA-FAS pipeline ({o.Recipe} recipe)\n\n");
+        sb.Append($"Synthetic world, {sources} -> {holdout} (train on the sources, test on the held-out domain), seed {o.Seed}, ");
         sb.Append($"{seconds / 60:F1} min in all.\n\n");
         sb.Append("| stage | what | seconds |\n|---|---|---:|\n");
         string What(string s) => s switch
         {
-            "synth" => $"{p.PerDomain} samples per domain, {p.ImageSize}x{p.ImageSize}",
+            "synth" => $"{plan.Synth.PerDomain} samples per domain, {plan.Synth.Size}x{plan.Synth.Size}",
             "annotate" => "cue annotation from the images (annotations.agreement.txt)",
-            "augment" => $"{chains.Samples} labelled samples x up to {p.Paths} PNRPS paths = {chains.Chains} chains, {p.Shuffle} shuffle",
-            "sft" => $"{sft.Step} steps ({p.Model} model), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
-            "grpo" => $"{grpo.Step} steps, {p.GrpoPrompts} prompts x {p.GrpoGroup} completions, reward {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanTiedFraction:F1}%",
+            "augment" => $"{chains.Samples} labelled samples x up to {plan.Augment.Paths} PNRPS paths = {chains.Chains} chains, {Shuffle.toText(plan.Augment.Shuffle)} shuffle",
+            "sft" => $"{sft.Step} steps ({plan.Sft.ModelSize} model), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
+            "grpo" => $"{grpo.Step} steps, {plan.Grpo.Prompts} prompts x {plan.Grpo.Group} completions, reward {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanZeroStdFraction:F1}%",
             "eval" => $"{nTest} held-out samples, threshold from {nVal} validation samples",
             _ => "",
         };
@@ -188,7 +137,11 @@ public static class PipelineRunner
         sb.Append($"## Held-out domain {holdout}\n\n");
         sb.Append($"| HTER | AUC | ACER | EER | format failures | faithfulness | consistency |\n|---:|---:|---:|---:|---:|---:|---:|\n");
         sb.Append($"| {100 * r.Hter:F2}% | {100 * r.Auc:F2}% | {100 * r.Acer:F2}% | {100 * r.Eer:F2}% | {ReasoningReport.Text(ev.Quality.FormatFailures)} | {ReasoningReport.Faithfulness(ev.Quality)} | {ReasoningReport.Text(ev.Quality.Consistency)} |\n\n");
-        sb.Append($"Chance is HTER 50%, AUC 50%. Full report: `{Path.Combine(outDir, "eval", "report.md")}`; model: `{Path.Combine(outDir, "grpo")}`.\n");
+        sb.Append($"Chance is HTER 50%, AUC 50%. Full report: `{Path.Combine(plan.Eval.Out, "report.md")}`; model: `{plan.Grpo.Out}`.\n");
         return sb.ToString();
     }
 }
+
+/// <summary>The options of every stage of one pipeline run (<see cref="PipelineRunner.Plan"/>).</summary>
+public sealed record PipelinePlan(PipelineOptions Options, Protocol Protocol, SynthOptions Synth, SplitOptions Split,
+    AugmentOptions Augment, SftOptions Sft, GrpoOptions Grpo, EvalOptions Eval);

@@ -24,7 +24,7 @@ public sealed record EpisodeSettings(int Group, GenerationOptions Decoding, Rewa
 
 /// <summary>One GRPO step's episodes, grouped once by prompt (<see cref="Episodes"/> is the same episodes in
 /// group order), with the core's statistics of their rewards and the time spent.</summary>
-public sealed record EpisodeBatch(IReadOnlyList<EpisodeGroup> Groups, double TiedFraction, double RewardStd,
+public sealed record EpisodeBatch(IReadOnlyList<EpisodeGroup> Groups, double ZeroStdFraction, double RewardStd,
     double GenerateSeconds, double RewardSeconds)
 {
     public IReadOnlyList<Episode> Episodes { get; } = Groups.SelectMany(g => g.Episodes).ToList();
@@ -35,7 +35,7 @@ public sealed record EpisodeBatch(IReadOnlyList<EpisodeGroup> Groups, double Tie
 
 /// <summary>Samples a step's episodes with the current policy (<see cref="Rollouts.Run"/>, every completion of
 /// the step in one batch) and scores them: rewards (<see cref="Rewards.score"/>), group-relative advantages,
-/// tied fraction and reward std (<see cref="Grpo"/>).</summary>
+/// zero-std fraction and reward std (<see cref="Grpo"/>).</summary>
 public static class GrpoEpisodes
 {
     public static EpisodeBatch Sample(PaFasModel model, Tokenizer tok, Grammar grammar, EpisodeSettings s,
@@ -59,7 +59,7 @@ public static class GrpoEpisodes
             var r = rollouts[i * s.Group + g];
             return new Episode(p, promptFaces[i], r, r.Sequence(tok.Eos), rewards[i][g], advantages[i][g]);
         }).ToList())).ToList();
-        return new EpisodeBatch(groups, Grpo.tiedFraction(totals), Grpo.std(StdConvention.Bessel, totals.SelectMany(t => t).ToArray()),
+        return new EpisodeBatch(groups, Grpo.zeroStdFraction(totals), Grpo.std(StdConvention.Bessel, totals.SelectMany(t => t).ToArray()),
             generateSeconds, clock.Elapsed.TotalSeconds);
     }
 }

@@ -9,98 +9,11 @@ using static TorchSharp.torch;
 
 namespace PaFas.Host.Training;
 
-/// <summary>Settings of <c>pafas grpo</c>: reinforcement learning from an SFT checkpoint.</summary>
-public sealed record GrpoOptions : TrainOptions
-{
-    public GrpoOptions()
-    {
-        Lr = 1e-5;
-        Schedule = "constant";
-        ClipNorm = 1.0;
-        WeightDecay = 0.0;
-        EvalEvery = 50;
-        SaveEvery = 50;
-        LogEvery = 1;
-    }
-
-    /// <summary>The SFT run folder (its final/, best/ or last/) or a checkpoint folder.</summary>
-    public required string Init { get; init; }
-    /// <summary>Labelled manifest of the training prompts (source-domain samples).</summary>
-    public required string Data { get; init; }
-    /// <summary>Keep only these domains of <see cref="Data"/> (empty = all).</summary>
-    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
-    /// <summary>Validation manifest or chain file ("" = no validation, no best/).</summary>
-    public string Val { get; init; } = "";
-    /// <summary>P: prompts (samples) per step.</summary>
-    public int Prompts { get; init; } = 8;
-    /// <summary>G: completions sampled per prompt (the group).</summary>
-    public int Group { get; init; } = 8;
-    public double Temperature { get; init; } = 1.0;
-    public double TopP { get; init; } = 1.0;
-    /// <summary>mu: optimisation passes over each step's completions (1 = on-policy, ratio 1 at the update).</summary>
-    public int Mu { get; init; } = 1;
-    public double EpsLow { get; init; } = 0.2;
-    public double EpsHigh { get; init; } = 0.2;
-    /// <summary>grpo | bnpo | dr_grpo | dapo (the core's definitions).</summary>
-    public string Loss { get; init; } = "grpo";
-    /// <summary>Advantage scale: group | batch | none.</summary>
-    public string Scale { get; init; } = "group";
-    /// <summary>eps added to the std of the advantages.</summary>
-    public double AdvEps { get; init; } = 1e-4;
-    /// <summary>KL coefficient to the frozen initial model (k3 estimator); 0 = off and no reference model kept (the paper).</summary>
-    public double Beta { get; init; }
-    public double FormatWeight { get; init; } = 1.0;
-    public double ClassWeight { get; init; } = 1.0;
-    /// <summary>Classification reward: exact | binary | hierarchical.</summary>
-    public string RewardMode { get; init; } = "exact";
-    /// <summary>Completions per forward/backward pass of the update (memory bound).</summary>
-    public int MicroBatch { get; init; } = 16;
-    /// <summary>Sample completions written to the log and metrics.jsonl at each logged step.</summary>
-    public int LogSamples { get; init; } = 2;
-    /// <summary>Benchmarks: run the update pass even when every advantage is zero (the gradient is then zero, the
-    /// cost that of a real update), so that a fresh model's step can be timed.</summary>
-    [System.Text.Json.Serialization.JsonIgnore] public bool AlwaysUpdate { get; init; }
-
-    /// <summary>The paper's RL recipe: 500 steps, constant learning rate, no KL, reward = format + classification.
-    /// The paper's 1e-6 is for a pre-trained 3B model; for our small model trained from scratch by SFT at 1e-3,
-    /// 1e-5 (two orders lower, the usual ratio between RL and SFT rates) keeps updates small.</summary>
-    public static GrpoOptions Paper(string init, string data, string @out) => new()
-    {
-        Init = init, Data = data, Out = @out, Steps = 500, Schedule = "constant", Lr = 1e-5, Beta = 0,
-    };
-
-    public override void Validate()
-    {
-        base.Validate();
-        if (string.IsNullOrWhiteSpace(Init)) throw new ArgumentException("--init: the SFT run folder is required");
-        if (string.IsNullOrWhiteSpace(Data)) throw new ArgumentException("--data: a labelled manifest is required");
-        if (Prompts < 1) throw new ArgumentException("--prompts must be at least 1");
-        if (Group < 2) throw new ArgumentException("--group must be at least 2 (advantages are relative to the group)");
-        if (Temperature < 0 || !double.IsFinite(Temperature)) throw new ArgumentException("--temperature must be >= 0");
-        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException("--top-p must be in (0, 1]");
-        if (Mu < 1) throw new ArgumentException("--mu must be at least 1");
-        if (EpsLow < 0 || EpsLow >= 1 || EpsHigh < 0) throw new ArgumentException("--eps-low must be in [0, 1) and --eps-high >= 0");
-        if (Beta < 0) throw new ArgumentException("--beta must be >= 0");
-        if (MicroBatch < 1) throw new ArgumentException("--micro-batch must be at least 1");
-        if (AdvEps < 0) throw new ArgumentException("--adv-eps must be >= 0");
-        Aggregation();
-        AdvantageScale();
-        RewardConfig();
-    }
-
-    public LossAggregation Aggregation() => Ok(Grpo.parseAggregation(Loss), "--loss");
-    public AdvantageScale AdvantageScale() => Ok(Grpo.parseScale(Scale), "--scale");
-    public RewardConfig RewardConfig() => new(FormatWeight, ClassWeight, Ok(Rewards.parseMode(RewardMode), "--reward-mode"));
-
-    private static T Ok<T>(Microsoft.FSharp.Core.FSharpResult<T, string> r, string opt) =>
-        r.IsOk ? r.ResultValue : throw new ArgumentException($"{opt}: {r.ErrorValue}");
-}
-
 /// <summary>What <see cref="GrpoTrainer.Run"/> did.</summary>
 /// <param name="FirstReward">Mean total reward of the first step of this invocation.</param>
 /// <param name="LastReward">Mean total reward over the last logged window.</param>
 public sealed record GrpoResult(string RunDir, string Checkpoint, int Step, bool Completed, double FirstReward, double LastReward,
-    double MeanTiedFraction, double? BestMetric, string BestMetricName, int BestStep, int SkippedSteps, int TrainSamples, double Seconds);
+    double MeanZeroStdFraction, double? BestMetric, string BestMetricName, int BestStep, int SkippedSteps, int TrainSamples, double Seconds);
 
 /// <summary>GRPO: for each step, P labelled prompts, G sampled completions each, rewards (format +
 /// classification) and group-relative advantages from the core, then mu passes of the clipped token-level
@@ -115,9 +28,9 @@ public static class GrpoTrainer
         TorchRuntime.SetThreads(o.Threads);
         var dev = TorchRuntime.ResolveDevice(o.Device);
         var grammar = GrammarStore.Default;
-        var agg = o.Aggregation();
-        var scale = o.AdvantageScale();
-        var rcfg = o.RewardConfig();
+        var agg = o.Loss;
+        var scale = o.Scale;
+        var rcfg = o.RewardConfig;
         var run = RunFolder.Open(o.Out, o.Resume, o.Force, log);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -129,7 +42,7 @@ public static class GrpoTrainer
             return (m, t);
         }, dev, log);
         PaFasModel? reference = null;
-        if (o.Beta > 0)
+        if (o.Kl > 0)
         {
             reference = Checkpoint.Load(initDir, dev).Model;
             reference.eval();
@@ -148,15 +61,15 @@ public static class GrpoTrainer
         faces.Preload(samples, o.Threads);
         var validator = string.IsNullOrEmpty(o.Val) ? null
             : Validator.Load(o.Val, o.Root, grammar, tok, faces, cfg.MaxSeq - cfg.VisualTokens, o.ValSamples, o.Seed, o.Threads, log);
-        var episodes = new EpisodeSettings(o.Group, new GenerationOptions(o.MaxNewTokens, o.Temperature, o.TopP), rcfg, scale, o.AdvEps);
+        var episodes = new EpisodeSettings(o.Group, new GenerationOptions(o.MaxNew, o.Temperature, o.TopP), rcfg, scale, o.AdvEps);
         // dr_grpo's maxLen: completion tokens incl. EOS never exceed the generation budget
-        var policy = new PolicyLossSettings(agg, o.MaxNewTokens, o.EpsLow, o.EpsHigh, o.Beta, o.MicroBatch);
+        var policy = new PolicyLossSettings(agg, o.MaxNew, o.EpsLow, o.EpsHigh, o.Kl, o.MicroBatch);
         run.WriteConfig(Stage, o, cfg.Name, o.Seed, new Dictionary<string, string>
         {
             ["init"] = initDir, ["data"] = Path.GetFullPath(o.Data), ["train_samples"] = samples.Count.ToString(CultureInfo.InvariantCulture),
         }, log);
         log.LogInformation("grpo: {N} prompts ({P} x {G} completions per step), loss {Loss}, scale {Scale}, eps {Lo}/{Hi}, beta {Beta}, mu {Mu}, T {T}",
-            samples.Count, o.Prompts, o.Group, Grpo.aggregationText(agg), Grpo.scaleText(scale), o.EpsLow, o.EpsHigh, o.Beta, o.Mu, o.Temperature);
+            samples.Count, o.Prompts, o.Group, Grpo.aggregationText(agg), Grpo.scaleText(scale), o.EpsLow, o.EpsHigh, o.Kl, o.Iterations, o.Temperature);
 
         using var session = new TrainingSession(o, Stage, log, run, model, tok, dev, new Dictionary<string, string> { ["init"] = initDir });
         if (session.Step >= o.Steps && Directory.Exists(run.FinalDir))
@@ -167,7 +80,7 @@ public static class GrpoTrainer
         }
 
         session.Start();
-        double firstReward = double.NaN, windowReward = 0, lastReward = double.NaN, tiedSum = 0;
+        double firstReward = double.NaN, windowReward = 0, lastReward = double.NaN, zeroStdSum = 0;
         int windowSteps = 0, stepsRun = 0;
         while (session.Step < o.Steps)
         {
@@ -175,18 +88,18 @@ public static class GrpoTrainer
             double lr = session.BeginStep();
             var rng = StepSeed.Rng(o.Seed, session.Step, StepSeed.Batch);
             var chosen = Sampling.Choose(rng, samples.Count, o.Prompts).Select(i => samples[i]).ToList();
-            var decoding = new GenerationOptions(o.MaxNewTokens, o.Temperature, o.TopP, StepSeed.Derive(o.Seed, session.Step, StepSeed.Generation));
+            var decoding = new GenerationOptions(o.MaxNew, o.Temperature, o.TopP, StepSeed.Derive(o.Seed, session.Step, StepSeed.Generation));
             var batch = GrpoEpisodes.Sample(model, tok, grammar, episodes with { Decoding = decoding }, chosen, faces);
             var eps = batch.Episodes;
 
             var updateClock = System.Diagnostics.Stopwatch.StartNew();
             double loss = 0, norm = 0, clip = 0, clipLow = 0, clipHigh = 0, kl = 0;
-            if (o.Beta > 0 || o.AlwaysUpdate || batch.HasSignal)
+            if (o.Kl > 0 || o.AlwaysUpdate || batch.HasSignal)
             {
                 using var scope = torch.NewDisposeScope();
-                var old = o.Mu > 1 ? GrpoUpdate.LogProbs(model, tok, eps, o.MicroBatch, dev) : null;
+                var old = o.Iterations > 1 ? GrpoUpdate.LogProbs(model, tok, eps, o.MicroBatch, dev) : null;
                 var refLp = reference != null ? GrpoUpdate.LogProbs(reference, tok, eps, o.MicroBatch, dev) : null;
-                for (int it = 0; it < o.Mu; it++)
+                for (int it = 0; it < o.Iterations; it++)
                 {
                     var pass = GrpoUpdate.Pass(model, tok, eps, old, refLp, policy, dev);
                     loss = pass.Loss;
@@ -202,7 +115,7 @@ public static class GrpoTrainer
             session.SamplesSeen += eps.Count;
             session.TokensSeen += eps.Sum(e => (long)e.Sequence.Length);
             double rewardMean = eps.Average(e => e.Reward.Total);
-            tiedSum += batch.TiedFraction;
+            zeroStdSum += batch.ZeroStdFraction;
             if (double.IsNaN(firstReward)) firstReward = rewardMean;
             windowReward += rewardMean; windowSteps++;
 
@@ -214,14 +127,14 @@ public static class GrpoTrainer
                 ["reward_std"] = batch.RewardStd,
                 ["reward_format"] = eps.Average(e => e.Reward.Format),
                 ["reward_class"] = eps.Average(e => e.Reward.Classification),
-                ["tied_fraction"] = batch.TiedFraction,
+                ["zero_std_fraction"] = batch.ZeroStdFraction,
                 ["completion_length"] = eps.Average(e => e.Rollout.Completion.Length),
                 ["ended_fraction"] = eps.Average(e => e.Rollout.Ended ? 1.0 : 0.0),
                 ["clip_fraction"] = clip, ["clip_low"] = clipLow, ["clip_high"] = clipHigh,
                 ["advantage_abs_mean"] = eps.Average(e => Math.Abs(e.Advantage)),
                 ["time_rollout_s"] = batch.GenerateSeconds, ["time_reward_s"] = batch.RewardSeconds, ["time_update_s"] = updateSeconds,
             };
-            if (o.Beta > 0) extra["kl"] = kl;
+            if (o.Kl > 0) extra["kl"] = kl;
             if (logNow && o.LogSamples > 0)
             {
                 // the first completion of the first LogSamples groups (cycling when there are fewer groups)
@@ -235,7 +148,7 @@ public static class GrpoTrainer
             else if (logNow) { lastReward = windowReward / windowSteps; windowReward = 0; windowSteps = 0; }
             session.Report(loss, lr, norm, eps.Count, extra, logNow);
             if (validator != null && (session.Due(o.EvalEvery) || last))
-                session.ReportValidation(validator.Run(model, tok, dev, o.ValBatch, o.MaxNewTokens));
+                session.ReportValidation(validator.Run(model, tok, dev, o.ValBatch, o.MaxNew));
             if (session.Due(o.SaveEvery) && !last) session.Save(RunFolder.Last, withOptimizer: true);
         }
         bool completed = session.Step >= o.Steps;
@@ -243,7 +156,7 @@ public static class GrpoTrainer
         reference?.Dispose();
         log.LogInformation("grpo: {State} at step {Step}; run folder {Dir}", completed ? "finished" : "stopped", session.Step, run.Dir);
         return new GrpoResult(run.Dir, completed ? run.FinalDir : run.LastDir, session.Step, completed, firstReward,
-            windowSteps > 0 ? windowReward / windowSteps : lastReward, stepsRun > 0 ? tiedSum / stepsRun : double.NaN,
+            windowSteps > 0 ? windowReward / windowSteps : lastReward, stepsRun > 0 ? zeroStdSum / stepsRun : double.NaN,
             session.BestMetric, session.BestMetricName, session.BestStep, session.SkippedSteps, samples.Count, clock.Elapsed.TotalSeconds);
     }
 }

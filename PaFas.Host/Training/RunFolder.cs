@@ -110,7 +110,8 @@ public sealed class RunFolder
     /// resuming, settings that differ from the earlier config.json are logged as warnings.</summary>
     public void WriteConfig(string stage, object options, string preset, int seed, IReadOnlyDictionary<string, string>? extra = null, ILogger? log = null)
     {
-        var newOptions = JsonSerializer.SerializeToNode(options, options.GetType(), Json.Options) as JsonObject;
+        var newOptions = options is PaFas.Host.Cli.CommonOptions flags ? PaFas.Host.Cli.OptionBinder.ToJson(flags)
+            : JsonSerializer.SerializeToNode(options, options.GetType(), Json.Options) as JsonObject;
         if (IsResuming && log != null && ReadConfigOptions() is { } before && newOptions != null)
             foreach (var (k, v) in newOptions)
             {

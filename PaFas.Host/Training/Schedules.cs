@@ -14,14 +14,6 @@ public enum ScheduleKind
 /// <summary>Learning-rate schedules: a pure function of the step, so a resumed run gets the same rates.</summary>
 public static class LrSchedule
 {
-    public static ScheduleKind Parse(string name) => (name ?? "").Trim().ToLowerInvariant() switch
-    {
-        "constant" or "const" => ScheduleKind.Constant,
-        "cosine" or "cos" => ScheduleKind.Cosine,
-        "linear" => ScheduleKind.Linear,
-        _ => throw new ArgumentException($"--schedule must be constant, cosine or linear, got '{name}'"),
-    };
-
     /// <summary>The learning rate of optimiser step <paramref name="step"/> (0-based) out of
     /// <paramref name="totalSteps"/>: during the first <paramref name="warmup"/> steps it rises linearly
     /// as baseLr * (step + 1) / warmup; afterwards constant, cosine or linear decay towards

@@ -9,58 +9,6 @@ using static TorchSharp.torch;
 
 namespace PaFas.Host.Training;
 
-/// <summary>Settings of <c>pafas sft</c>: supervised fine-tuning on the chains of <c>pafas augment</c>.</summary>
-public sealed record SftOptions : TrainOptions
-{
-    public SftOptions()
-    {
-        Lr = 1e-3;
-        Warmup = 20;
-        Schedule = "cosine";
-    }
-
-    /// <summary>Chain JSONL written by <c>pafas augment</c>.</summary>
-    public required string Chains { get; init; }
-    /// <summary>Validation data: a chain JSONL (validation loss) or a labelled manifest (greedy accuracy + live-score
-    /// AUC). Empty: <see cref="ValFraction"/> of the samples of <see cref="Chains"/> are held out instead.</summary>
-    public string Val { get; init; } = "";
-    /// <summary>With no <see cref="Val"/>: fraction of the samples (all their chains) held out for the validation
-    /// loss; 0 = no validation (no best/).</summary>
-    public double ValFraction { get; init; }
-    /// <summary>Model preset of data/models.json (tiny, small, base) for a fresh run.</summary>
-    public string Preset { get; init; } = "small";
-    /// <summary>Start from this checkpoint or run folder instead of fresh weights ("" = fresh from the preset).</summary>
-    public string Init { get; init; } = "";
-    /// <summary>Chains per micro-batch.</summary>
-    public int Batch { get; init; } = 16;
-    /// <summary>Micro-batches per optimiser step (effective batch = Batch x GradAccum).</summary>
-    public int GradAccum { get; init; } = 1;
-    /// <summary>Image side; 0 = the preset's.</summary>
-    public int ImageSize { get; init; }
-
-    /// <summary>Test hook: steps (1-based) whose loss is replaced by NaN.</summary>
-    [JsonIgnore] public Func<int, bool>? InjectNaN { get; init; }
-
-    /// <summary>The paper's SFT recipe (500 steps, constant learning rate) for this project's model. The paper uses
-    /// 1e-6 to fine-tune a pre-trained 3B model; ours starts from random weights (no pre-trained model can be
-    /// downloaded here) and has well under 100M parameters, where 1e-6 barely moves the weights in 500 steps.
-    /// 1e-3 with a short warm-up is the usual AdamW rate for transformers of this size trained from scratch.</summary>
-    public static SftOptions Paper(string chains, string @out) => new()
-    {
-        Chains = chains, Out = @out, Steps = 500, Schedule = "constant", Lr = 1e-3, Warmup = 25,
-    };
-
-    public override void Validate()
-    {
-        base.Validate();
-        if (string.IsNullOrWhiteSpace(Chains)) throw new ArgumentException("--chains: the chain file of `pafas augment` is required");
-        if (Batch < 1) throw new ArgumentException("--batch must be at least 1");
-        if (GradAccum < 1) throw new ArgumentException("--grad-accum must be at least 1");
-        if (ValFraction < 0 || ValFraction >= 1) throw new ArgumentException("--val-fraction must be in [0, 1)");
-        if (ImageSize < 0) throw new ArgumentException("--image-size must be >= 0 (0 = the preset's)");
-    }
-}
-
 /// <summary>What <see cref="SftTrainer.Run"/> did.</summary>
 /// <param name="Checkpoint">final/ when all steps were done, else last/.</param>
 /// <param name="FirstLoss">Mean loss of the first logged window of this invocation (NaN when none).</param>
@@ -177,7 +125,7 @@ public static class SftTrainer
                 windowLoss = 0; windowSteps = 0;
             }
             if (validator != null && (session.Due(o.EvalEvery) || last))
-                session.ReportValidation(validator.Run(model, tok, dev, o.ValBatch, o.MaxNewTokens));
+                session.ReportValidation(validator.Run(model, tok, dev, o.ValBatch, o.MaxNew));
             if (session.Due(o.SaveEvery) && !last) session.Save(RunFolder.Last, withOptimizer: true);
         }
         bool completed = session.Step >= o.Steps;
@@ -201,7 +149,7 @@ public static class SftTrainer
             log.LogInformation("sft: initial weights from {Dir} ({Stage} step {Step})", dir, meta.Stage, meta.Step);
             return (m, t);
         }
-        var cfg = ModelConfig.Preset(o.Preset, GrammarStore.DefaultDataDir());
+        var cfg = ModelConfig.Preset(o.ModelSize, GrammarStore.DefaultDataDir());
         if (o.ImageSize > 0) cfg = cfg with { ImageSize = o.ImageSize };
         cfg.Validate();
         var tok = Tokenizer.Build(grammar);

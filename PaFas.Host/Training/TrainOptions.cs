@@ -1,54 +1,73 @@
 using System.Text.Json.Serialization;
+using PaFas.Host.Cli;
 
 namespace PaFas.Host.Training;
 
-/// <summary>Settings shared by <c>pafas sft</c> and <c>pafas grpo</c>. Init-only properties; every one has a default
-/// except <see cref="Out"/>.</summary>
-public abstract record TrainOptions
+/// <summary>The knobs shared by <c>pafas sft</c> and <c>pafas grpo</c> (see <see cref="CommonOptions"/> for how a
+/// knob is declared). Defaults that differ between the two stages are set in their constructors.</summary>
+public abstract record TrainOptions : CommonOptions
 {
-    /// <summary>The run folder (config.json, metrics.jsonl, last/ best/ final/, plots).</summary>
-    public required string Out { get; init; }
-    /// <summary>Optimiser steps in total (a resumed run continues up to this count).</summary>
-    public int Steps { get; init; } = 500;
-    /// <summary>Peak learning rate of AdamW.</summary>
-    public double Lr { get; init; } = 1e-3;
-    /// <summary>Linear warm-up steps.</summary>
-    public int Warmup { get; init; }
-    /// <summary>constant | cosine | linear (after the warm-up).</summary>
-    public string Schedule { get; init; } = "constant";
-    /// <summary>Floor of the cosine/linear decay as a fraction of <see cref="Lr"/>.</summary>
-    public double MinLrFraction { get; init; } = 0.1;
-    public double WeightDecay { get; init; } = 0.01;
-    public double Beta1 { get; init; } = 0.9;
-    public double Beta2 { get; init; } = 0.999;
-    /// <summary>Gradient clipping by global L2 norm; 0 = off.</summary>
-    public double ClipNorm { get; init; } = 1.0;
-    /// <summary>Validation every K steps (and at the end); 0 = only at the end.</summary>
-    public int EvalEvery { get; init; } = 100;
-    /// <summary>last/ checkpoint every K steps (and at the end); 0 = only at the end.</summary>
-    public int SaveEvery { get; init; } = 100;
-    /// <summary>A metrics.jsonl line and a log message every K steps.</summary>
-    public int LogEvery { get; init; } = 10;
-    public int Seed { get; init; }
-    /// <summary>cpu | cuda[:n].</summary>
-    public string Device { get; init; } = "cpu";
-    /// <summary>libtorch intra-op threads (0 = libtorch's default). Same seed + same threads = same weights.</summary>
-    public int Threads { get; init; }
-    /// <summary>Continue from last/ of an existing run folder.</summary>
-    public bool Resume { get; init; }
-    /// <summary>Start over in a folder that already holds a run (its run files are deleted).</summary>
-    public bool Force { get; init; }
-    /// <summary>Folder that relative image paths are resolved against ("" = the data file's folder).</summary>
+    [Flag("out", "run folder (config.json, metrics.jsonl, last/ best/ final/, plots)"), NotEmpty]
+    public string Out { get; init; } = "runs/train";
+
+    [Flag("root", "folder that relative image paths are resolved against (default: the data file's folder)")]
     public string Root { get; init; } = "";
-    /// <summary>Training stops with an error after this many non-finite losses in a row.</summary>
+
+    [Flag("steps", "optimiser steps in all (a resumed run continues up to this count)"), AtLeast(1)]
+    public int Steps { get; init; } = 500;
+
+    [Flag("lr", "peak learning rate (AdamW)"), Positive]
+    public double Lr { get; init; } = 1e-3;
+
+    [Flag("warmup", "linear warm-up steps", DefaultText = "sft: min(50, steps / 10); grpo: 0"), AtLeast(0)]
+    public int? Warmup { get; init; }
+
+    [Flag("schedule", "learning rate after the warm-up")]
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
+
+    [Flag("min-lr-fraction", "floor of the cosine / linear decay as a fraction of --lr"), Range(0, 1)]
+    public double MinLrFraction { get; init; } = 0.1;
+
+    [Flag("weight-decay", "AdamW weight decay"), NonNegative]
+    public double WeightDecay { get; init; } = 0.01;
+
+    [Flag("beta1", "AdamW beta1"), Range(0, 1, maxInclusive: false)]
+    public double Beta1 { get; init; } = 0.9;
+
+    [Flag("beta2", "AdamW beta2"), Range(0, 1, maxInclusive: false)]
+    public double Beta2 { get; init; } = 0.999;
+
+    [Flag("clip-grad", "clip gradients to this global L2 norm; 0 = off"), NonNegative]
+    public double ClipGrad { get; init; } = 1.0;
+
+    [Flag("eval-every", "validate (and keep best/) every K steps; 0 = only at the end"), AtLeast(0)]
+    public int EvalEvery { get; init; } = 100;
+
+    [Flag("save-every", "write last/ every K steps; 0 = only at the end"), AtLeast(0)]
+    public int SaveEvery { get; init; } = 100;
+
+    [Flag("log-every", "a metrics.jsonl line and a log message every K steps"), AtLeast(1)]
+    public int LogEvery { get; init; } = 10;
+
+    [Flag("resume", "continue from <out>/last (optimizer, RNG state and step)")]
+    public bool Resume { get; init; }
+
+    [Flag("force", "delete the run already in <out> and start over")]
+    public bool Force { get; init; }
+
+    [Flag("max-bad-steps", "stop with an error after this many non-finite losses in a row"), AtLeast(1)]
     public int MaxBadSteps { get; init; } = 5;
-    /// <summary>Also write TensorBoard event files under tb/.</summary>
-    public bool TensorBoard { get; init; } = true;
-    /// <summary>Maximum generated tokens (validation generation; GRPO sampling).</summary>
-    public int MaxNewTokens { get; init; } = 256;
-    /// <summary>Validation samples taken from a validation manifest (0 = all).</summary>
+
+    [Flag("no-tensorboard", "do not write TensorBoard event files under tb/")]
+    public bool NoTensorBoard { get; init; }
+
+    [Flag("max-new", "maximum generated tokens (validation generation; GRPO sampling)"), AtLeast(1)]
+    public int MaxNew { get; init; } = 256;
+
+    [Flag("val-samples", "validation samples taken from a validation manifest; 0 = all"), AtLeast(0)]
     public int ValSamples { get; init; } = 256;
-    /// <summary>Batch size of validation generation / loss.</summary>
+
+    [Flag("val-batch", "batch size of validation generation and loss"), AtLeast(1)]
     public int ValBatch { get; init; } = 32;
 
     /// <summary>Cancelling (Ctrl-C) writes last/ and returns with <c>Completed = false</c>.</summary>
@@ -56,23 +75,16 @@ public abstract record TrainOptions
     /// <summary>Progress reports after each step (the CLI draws a bar with the ETA from these).</summary>
     [JsonIgnore] public IProgress<TrainingProgress>? Progress { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the option when a value is out of range.</summary>
-    public virtual void Validate()
+    /// <summary>The warm-up in steps: <see cref="Warmup"/>, or when not given <see cref="DefaultWarmup"/>.</summary>
+    [JsonIgnore] public int WarmupSteps => Warmup ?? DefaultWarmup(Steps);
+
+    /// <summary>The warm-up when <c>--warmup</c> is not given.</summary>
+    protected virtual int DefaultWarmup(int steps) => 0;
+
+    public override IEnumerable<string> Rules()
     {
-        if (string.IsNullOrWhiteSpace(Out)) throw new ArgumentException("--out: a run folder is required");
-        if (Steps < 1) throw new ArgumentException("--steps must be at least 1");
-        if (!(Lr > 0) || double.IsInfinity(Lr)) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (Warmup < 0) throw new ArgumentException("--warmup must be >= 0");
-        LrSchedule.Parse(Schedule);
-        if (MinLrFraction < 0 || MinLrFraction > 1) throw new ArgumentException("--min-lr-fraction must be in [0, 1]");
-        if (WeightDecay < 0) throw new ArgumentException("--weight-decay must be >= 0");
-        if (ClipNorm < 0) throw new ArgumentException("--clip-norm must be >= 0 (0 = off)");
-        if (EvalEvery < 0 || SaveEvery < 0) throw new ArgumentException("--eval-every and --save-every must be >= 0");
-        if (LogEvery < 1) throw new ArgumentException("--log-every must be at least 1");
-        if (MaxBadSteps < 1) throw new ArgumentException("--max-bad-steps must be at least 1");
-        if (MaxNewTokens < 1) throw new ArgumentException("--max-new-tokens must be at least 1");
-        if (ValBatch < 1) throw new ArgumentException("--val-batch must be at least 1");
-        if (Resume && Force) throw new ArgumentException("--resume and --force exclude each other");
+        if (WarmupSteps > Steps) yield return $"--warmup ({WarmupSteps}) must not exceed --steps ({Steps})";
+        if (Resume && Force) yield return "--resume and --force exclude each other";
     }
 }
 

@@ -52,7 +52,7 @@ internal sealed class TrainingSession : IDisposable
     {
         _o = o; _log = log; Stage = stage; Run = run; Model = model; Tokenizer = tok; Device = dev;
         MetaExtra = metaExtra ?? new Dictionary<string, string>();
-        _schedule = LrSchedule.Parse(o.Schedule);
+        _schedule = o.Schedule;
         _guard = new BadStepGuard(o.MaxBadSteps, stage, log);
         Optimizer = torch.optim.AdamW(model.parameters(), o.Lr, o.Beta1, o.Beta2, 1e-8, o.WeightDecay);
         var st = run.ResumeState;
@@ -63,7 +63,7 @@ internal sealed class TrainingSession : IDisposable
             RestoreOptimizer(st);
         }
         _startStep = Step;
-        Metrics = new MetricsLog(run.MetricsPath, Step, o.TensorBoard ? Path.Combine(run.Dir, RunFolder.TensorBoardDir) : null, log);
+        Metrics = new MetricsLog(run.MetricsPath, Step, !o.NoTensorBoard ? Path.Combine(run.Dir, RunFolder.TensorBoardDir) : null, log);
     }
 
     public string Stage { get; }
@@ -118,7 +118,7 @@ internal sealed class TrainingSession : IDisposable
     public double BeginStep()
     {
         torch.manual_seed(StepSeed.Derive(_o.Seed, Step, StepSeed.Torch));
-        double lr = LrSchedule.At(_schedule, _o.Lr, Step, _o.Steps, _o.Warmup, _o.MinLrFraction);
+        double lr = LrSchedule.At(_schedule, _o.Lr, Step, _o.Steps, _o.WarmupSteps, _o.MinLrFraction);
         foreach (var g in Optimizer.ParamGroups) g.LearningRate = lr;
         return lr;
     }
@@ -128,7 +128,7 @@ internal sealed class TrainingSession : IDisposable
     /// applied and the gradient norm before clipping.</summary>
     public (bool Applied, double GradNorm) ApplyUpdate(double loss)
     {
-        double norm = torch.nn.utils.clip_grad_norm_(Model.parameters(), _o.ClipNorm > 0 ? _o.ClipNorm : 1e30);
+        double norm = torch.nn.utils.clip_grad_norm_(Model.parameters(), _o.ClipGrad > 0 ? _o.ClipGrad : 1e30);
         bool ok = _guard.Check(Step + 1, loss, norm);
         if (ok) Optimizer.step();
         Optimizer.zero_grad();
@@ -146,7 +146,6 @@ internal sealed class TrainingSession : IDisposable
     public void EndStep() => Step++;
 
     public bool Due(int every) => every > 0 && Step % every == 0;
-    public bool IsLastStep => Step >= _o.Steps;
 
     /// <summary>Logs a step (ILogger line with ETA + metrics.jsonl + progress report).</summary>
     public void Report(double loss, double lr, double gradNorm, int samples, IReadOnlyDictionary<string, object?> extra, bool log)

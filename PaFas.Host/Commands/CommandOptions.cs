@@ -1,0 +1,227 @@
+using PaFas.Core;
+using PaFas.Host.Cli;
+
+namespace PaFas.Host.Commands;
+
+/// <summary>Options of <c>pafas inspect</c>: counts by domain, label, attack and modality; file checks.</summary>
+public sealed record InspectOptions : CommonOptions
+{
+    [Flag("data", "manifest: JSONL or list file"), NotEmpty]
+    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+
+    [Flag("root", "folder that relative image paths are resolved against (default: the manifest's folder)")]
+    public string Root { get; init; } = "";
+
+    [Flag("limit", "read at most this many samples; 0 = all"), AtLeast(0)]
+    public int Limit { get; init; }
+
+    [Flag("no-check-files", "do not check that every image exists and decodes")]
+    public bool NoCheckFiles { get; init; }
+
+    [Flag("skip-bad", "skip malformed lines and report them instead of stopping at the first")]
+    public bool SkipBad { get; init; }
+}
+
+/// <summary>Options of <c>pafas annotate</c>: per-modality cue annotations computed from the images.</summary>
+public sealed record AnnotateOptions : CommonOptions
+{
+    [Flag("data", "manifest: JSONL or list file"), NotEmpty]
+    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+
+    [Flag("root", "folder that relative image paths are resolved against (default: the manifest's folder)")]
+    public string Root { get; init; } = "";
+
+    [Flag("out", "output annotations JSONL"), NotEmpty]
+    public string Out { get; init; } = "runs/synth/annotations.jsonl";
+
+    [Flag("report", "report agreement with the manifest's ground-truth cues, per cue type")]
+    public bool Report { get; init; }
+
+    [Flag("skip-bad", "skip malformed lines and report them instead of stopping at the first")]
+    public bool SkipBad { get; init; }
+}
+
+/// <summary>Options of <c>pafas predict</c>: verdict, taxonomy path, live score and reasoning for one face or a list.</summary>
+public sealed record PredictOptions : CommonOptions
+{
+    [Flag("model", "run or checkpoint folder"), NotEmpty]
+    public string Model { get; init; } = "runs/grpo";
+
+    [Flag("rgb", "RGB image of one face")]
+    public string Rgb { get; init; } = "";
+
+    [Flag("depth", "depth image of the face (absent if not given)")]
+    public string Depth { get; init; } = "";
+
+    [Flag("ir", "IR image of the face (absent if not given)")]
+    public string Ir { get; init; } = "";
+
+    [Flag("list", "manifest of many faces (JSONL or list file); output as JSON lines")]
+    public string List { get; init; } = "";
+
+    [Flag("root", "folder that relative image paths are resolved against")]
+    public string Root { get; init; } = "";
+
+    [Flag("out", "write JSON lines to this file (default: stdout)")]
+    public string Out { get; init; } = "";
+
+    [Flag("json", "print JSON lines instead of text")]
+    public bool Json { get; init; }
+
+    [Flag("max-new", "maximum completion tokens"), AtLeast(1)]
+    public int MaxNew { get; init; } = 256;
+
+    [Flag("threshold", "live-score decision threshold in [0, 1]", DefaultText = "the model's validation threshold"), Range(0, 1)]
+    public double? Threshold { get; init; }
+
+    public override IEnumerable<string> Rules()
+    {
+        bool single = Rgb != "" || Depth != "" || Ir != "";
+        if (List != "" && single) yield return "--list cannot be combined with --rgb/--depth/--ir";
+        if (List == "" && !single) yield return "predict needs --rgb (and optionally --depth, --ir) or --list";
+    }
+}
+
+/// <summary>Options of <c>pafas metrics</c>: FAS metrics from any system's scores.</summary>
+public sealed record MetricsOptions : CommonOptions
+{
+    [Flag("scores", "JSONL or CSV with score,label[,attack[,domain]]; higher score = more live (required)"), NotEmpty]
+    public string Scores { get; init; } = "";
+
+    [Flag("val-scores", "validation scores in the same format: the threshold is their EER threshold")]
+    public string ValScores { get; init; } = "";
+
+    [Flag("out", "write metrics.json and report.md here (default: print only)")]
+    public string Out { get; init; } = "";
+}
+
+/// <summary>Options of <c>pafas score</c>: live scores of a manifest's samples, or (with --completions) the
+/// rewards and FAS metrics of any model's completions.</summary>
+public sealed record ScoreOptions : CommonOptions
+{
+    [Flag("model", "run or checkpoint folder (not used with --completions)", DefaultText = "runs/grpo")]
+    public string Model { get; init; } = "";
+
+    [Flag("data", "manifest (optional with --completions: the truth labels)", DefaultText = "runs/synth/manifest.jsonl; none with --completions")]
+    public string Data { get; init; } = "";
+
+    [Flag("root", "folder that relative image paths are resolved against")]
+    public string Root { get; init; } = "";
+
+    [Flag("out", "scores CSV, or a folder for scores.csv (readable by pafas metrics); with --completions the report folder",
+        DefaultText = "runs/scores.jsonl; runs/completion-scores with --completions")]
+    public string Out { get; init; } = "";
+
+    /// <summary>The model folder: <see cref="Model"/> or the default.</summary>
+    public string ModelDir => Model != "" ? Model : "runs/grpo";
+    /// <summary>The manifest: <see cref="Data"/>, or the default when scoring with a model ("" with --completions).</summary>
+    public string DataFile => Data != "" ? Data : Completions == "" ? "runs/synth/manifest.jsonl" : "";
+    /// <summary>The output: <see cref="Out"/> or the default of the mode.</summary>
+    public string OutPath => Out != "" ? Out : Completions == "" ? "runs/scores.jsonl" : "runs/completion-scores";
+
+    [Flag("drop", "modalities to treat as missing", Value = "none|depth|ir|depth,ir")]
+    public IReadOnlyList<Modality> Drop { get; init; } = Array.Empty<Modality>();
+
+    [Flag("domains", "comma-separated domains to keep (default: all)")]
+    public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();
+
+    [Flag("batch", "faces per forward pass"), AtLeast(1)]
+    public int Batch { get; init; } = 32;
+
+    [Flag("max-new", "maximum completion tokens"), AtLeast(1)]
+    public int MaxNew { get; init; } = 256;
+
+    [Flag("completions", "JSONL of any model's completions (id/sample_id + text/completion/response) to score instead of a model")]
+    public string Completions { get; init; } = "";
+
+    [Flag("reward-mode", "classification reward of --completions")]
+    public ClassMode RewardMode { get; init; } = ClassMode.ExactLeaf;
+}
+
+/// <summary>Options of <c>pafas export</c>: training data for other trainers, or the model's weights.</summary>
+public sealed record ExportOptions : CommonOptions
+{
+    [Flag("model", "run or checkpoint folder (--format safetensors)")]
+    public string Model { get; init; } = "runs/grpo";
+
+    [Flag("out", "output folder (safetensors) or JSONL file (data formats; a folder gets <format>-<kind>.jsonl)"), NotEmpty]
+    public string Out { get; init; } = "runs/export";
+
+    [Flag("format", "safetensors (weights + config.json + tokenizer.json) or a training-data format"), OneOf("safetensors", "trl", "llava", "sharegpt", "vlm-r1"), Lowercase]
+    public string Format { get; init; } = "safetensors";
+
+    [Flag("kind", "data formats: sft (chains of pafas augment) | grpo (manifest prompts + ground truth)"), OneOf("sft", "grpo"), Lowercase]
+    public string Kind { get; init; } = "sft";
+
+    [Flag("data", "chains JSONL (sft) or manifest (grpo) of the data formats", DefaultText = "runs/chains.jsonl (sft), runs/synth/manifest.jsonl (grpo)")]
+    public string Data { get; init; } = "";
+
+    [Flag("root", "folder that relative image paths are resolved against")]
+    public string Root { get; init; } = "";
+
+    /// <summary>The data file of a data format: <see cref="Data"/>, or the default of <see cref="Kind"/>.</summary>
+    public string DataFile => Data != "" ? Data : Kind == "sft" ? "runs/chains.jsonl" : "runs/synth/manifest.jsonl";
+
+    public override IEnumerable<string> Rules()
+    {
+        if (Format == "safetensors" && Model.Trim() == "") yield return "--model needs a value";
+    }
+}
+
+/// <summary>Options of <c>pafas split</c>: a protocol's train / validation / test manifests from one manifest.</summary>
+public sealed record SplitOptions : CommonOptions
+{
+    [Flag("data", "manifest with every domain"), NotEmpty]
+    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+
+    [Flag("root", "folder that relative image paths are resolved against")]
+    public string Root { get; init; } = "";
+
+    [Flag("protocol", "p1-C|P|S|W, p3-PS|CW, or the arrow form CPS->W (Protocol 2 = Protocol 1 splits + eval --drop) (required)")]
+    public Protocol? Protocol { get; init; }
+
+    [Flag("out", "folder for train.jsonl, val.jsonl, test.jsonl, split.json"), NotEmpty]
+    public string Out { get; init; } = "runs/splits";
+
+    [Flag("val-fraction", "fraction of the source samples kept for validation (threshold, best checkpoint)"), Range(0, 1, false, false)]
+    public double ValFraction { get; init; } = 0.15;
+
+    public override IEnumerable<string> Rules()
+    {
+        if (Protocol == null) yield return "--protocol is required (e.g. p1-W)";
+        else if (!Protocol.Drop.IsEmpty)
+            yield return $"--protocol {Protocol.Name} drops modalities at test: split with the Protocol 1 protocol of the same domains and evaluate with --protocol {Protocol.Name}";
+    }
+}
+
+/// <summary>Options of <c>pafas bench</c>: throughput of the synthetic world, augmentation and the model.</summary>
+public sealed record BenchOptions : CommonOptions
+{
+    /// <summary>The targets of --what, in the order "all" runs them (peak early: its baseline is then closest to a
+    /// fresh process).</summary>
+    public static readonly string[] Targets = { "synth", "augment", "model", "memory", "peak", "sft", "decode", "grpo", "predict" };
+
+    [Flag("what", "comma list of synth, augment, model, memory, peak, sft, decode, grpo, predict, or all"), Lowercase]
+    public IReadOnlyList<string> What { get; init; } = new[] { "all" };
+
+    [Flag("model-size", "model size of sft, decode, grpo, predict, peak"), ModelSize, Lowercase]
+    public string ModelSize { get; init; } = "small";
+
+    [Flag("model", "checkpoint or run folder for decode and predict (default: fresh weights of --model-size)")]
+    public string Model { get; init; } = "";
+
+    [Flag("out", "output folder for bench.json and bench.md"), NotEmpty]
+    public string Out { get; init; } = "runs/bench";
+
+    [Flag("repeat", "repetitions per measurement"), AtLeast(1)]
+    public int Repeat { get; init; } = 3;
+
+    /// <summary>The targets to run, "all" expanded.</summary>
+    public IReadOnlyList<string> Expanded => What.SelectMany(w => w == "all" ? Targets : new[] { w }).Distinct().ToArray();
+
+    public override IEnumerable<string> Rules()
+    {
+        foreach (var w in What.Where(w => w != "all" && !Targets.Contains(w)))
+            yield return $"--what must name {string.Join(", ", Targets)} or all (got '{w}')";
+    }
+}
