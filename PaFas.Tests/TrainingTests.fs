@@ -199,7 +199,7 @@ let private grpoTests =
                                        agg, maxLen, 0.2, 0.2, completions = Nullable(int64 n), globalTokens = Nullable total, batchTokens = Nullable total).Loss.item<float>()
                   closeTo 1e-12 (part 0 1 + part 1 (n - 1)) whole (Grpo.aggregationText agg)
           }
-          test "episodes: G per prompt grouped once, rewards scored, the core's advantages, tied fraction and std" {
+          test "episodes: G per prompt grouped once, rewards scored, the core's advantages, zero-std fraction and std" {
               let w = world.Force()
               let cfg = ModelConfig.Preset("tiny", Gen.dataDir)
               let tok = Tokenizer.Build Gen.grammar
@@ -223,7 +223,7 @@ let private grpoTests =
               let totals = b.Groups |> Seq.map (fun g -> g.Episodes |> Seq.map (fun e -> e.Reward.Total) |> Array.ofSeq) |> Array.ofSeq
               let adv = Grpo.advantages GroupScale 1e-4 totals |> Array.concat
               Expect.sequenceEqual (b.Episodes |> Seq.map (fun e -> e.Advantage)) adv "advantages from the core"
-              Expect.equal b.ZeroStdFraction (Grpo.zeroStdFraction totals) "tied fraction from the core"
+              Expect.equal b.ZeroStdFraction (Grpo.zeroStdFraction totals) "zero-std fraction from the core"
               Expect.equal b.RewardStd (Grpo.std Bessel (Array.concat totals)) "reward std from the core"
               Expect.equal b.HasSignal (adv |> Array.exists (fun a -> a <> 0.0)) "signal"
               let again = GrpoEpisodes.Sample(m, tok, Gen.grammar, settings, samples, faces)

@@ -75,8 +75,6 @@ public static class Augmenter
         return new AugmentResult(o.Out, usable.Count, shuffled.Count, skipped, perLeaf);
     }
 
-    private static FSharpOption<string>? Opt(string? p) => p == null ? null : FSharpOption<string>.Some(p);
-
     /// <summary>A per-sample seed that does not depend on the sample's position (stable under filtering).</summary>
     public static int SampleSeed(int seed, string id)
     {
@@ -127,4 +125,6 @@ public static class Augmenter
         }
         return d;
     }
+
+    private static FSharpOption<string>? Opt(string? p) => p == null ? null : FSharpOption<string>.Some(p);
 }

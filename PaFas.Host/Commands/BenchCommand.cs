@@ -194,7 +194,7 @@ public static class BenchCommand
         var gen = Measure($"model.{preset}.generate_tokens_per_s", $"{preset}: generation tokens/s (batch 16, 128 new tokens, KV cache, sampling)", "tokens/s", a.Repeat, log, r =>
         {
             var sw = Stopwatch.StartNew();
-            var res = Rollouts.Run(model, tok, faces, new RolloutOptions(new GenerationOptions(128, 1.0, 1.0, r), LiveScore: false));
+            var res = Rollouts.Run(model, tok, faces, new RolloutOptions(new GenerationOptions(128, Temperature: 1.0, Seed: r), LiveScore: false));
             return res.Sum(c => c.Completion.Length + 1) / sw.Elapsed.TotalSeconds;
         });
         return new[] { train, gen };

@@ -93,7 +93,7 @@ public sealed record ModelConfig
         catch (ArgumentException ex) { throw new InvalidDataException($"{source}: {ex.Message}", ex); }
     }
 
-    /// <summary>The preset names of the models.json in <paramref name="dataDir"/> (the one list of model sizes).</summary>
+    /// <summary>The names of the presets of the models.json in <paramref name="dataDir"/>.</summary>
     public static IReadOnlyList<string> PresetNames(string dataDir) => ReadPresets(dataDir).Presets.Keys.ToList();
 
     /// <summary>The default preset's name ("default" of the models.json in <paramref name="dataDir"/>).</summary>

@@ -23,7 +23,7 @@ public static class Plots
             new Series("val_conclusion_leaf_accuracy", "conclusion = true leaf"), new Series("val_accuracy", "answer = true label"),
             new Series("val_consistency", "conclusion = answer"), new Series("val_answer_score_agreement", "answer = score verdict"),
             new Series("val_self_contradiction_rate", "self-contradicting"), new Series("val_faithfulness", "faithfulness")));
-        Add(Line(rows, Path.Combine(runDir, "zero_std.png"), "Groups with zero reward std (ineffective samples)", "fraction",
+        Add(Line(rows, Path.Combine(runDir, "zero_std.png"), "Zero-std groups (all rewards equal: no advantage)", "fraction",
             new Series("zero_std_fraction", "zero-std fraction")));
         return written;
     }
