@@ -189,6 +189,9 @@ type PredictArgs =
       MaxNew: int
       /// Decision threshold in [0, 1]; negative = the threshold stored with the model (from validation).
       Threshold: float
+      /// --threshold-from: an eval output folder or its threshold.json to take the threshold from; "" = the
+      /// threshold.json in the model folder, else 0.5 (the host prints which one it used).
+      ThresholdFrom: string
       Common: CommonArgs }
 
 /// `pafas metrics`: FAS metrics from any system's scores.
@@ -209,7 +212,8 @@ type ScoreArgs =
       /// "" when --completions is given without --data (rewards then need a truth label on each completion line).
       Data: string
       Root: string
-      /// Output JSONL (id, score, label, attack, domain): readable by `pafas metrics`.
+      /// Output file: JSONL (id, score, label, attack, domain), or CSV with the same columns when the name ends in
+      /// .csv; readable by `pafas metrics`. With --completions: the report folder.
       Out: string
       Drop: string
       Domains: string list
@@ -702,6 +706,7 @@ module internal CliGrammar =
         | Json
         | Max_New of tokens: int
         | Threshold of float
+        | Threshold_From of path: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
@@ -715,6 +720,7 @@ module internal CliGrammar =
                 | Json -> "print JSON lines instead of text"
                 | Max_New _ -> "maximum completion tokens" + d CliDefaults.MaxNew
                 | Threshold _ -> "live-score decision threshold in [0,1] (default: the model's validation threshold)"
+                | Threshold_From _ -> "take the threshold from this eval output folder or threshold.json (default: the model folder's threshold.json, else 0.5)"
 
     type MetricsArg =
         | [<Mandatory>] Scores of file: string
@@ -744,7 +750,7 @@ module internal CliGrammar =
                 | Model _ -> "run or checkpoint folder" + d CliDefaults.Model + " (not needed with --completions)"
                 | Data _ -> "manifest" + d CliDefaults.Manifest + " (optional with --completions: the truth labels)"
                 | Root _ -> "folder that relative image paths are resolved against"
-                | Out _ -> "scores JSONL (readable by pafas metrics)" + d CliDefaults.ScoresOut + "; with --completions the report folder" + d CliDefaults.CompletionScoresOut
+                | Out _ -> "scores file, JSONL (id, score, label, attack, domain) or CSV when it ends in .csv; readable by pafas metrics" + d CliDefaults.ScoresOut + "; with --completions the report folder" + d CliDefaults.CompletionScoresOut
                 | Completions _ -> "JSONL of any model's completions (id/sample_id + text/completion/response): rewards, format failures, FAS metrics"
                 | Reward_Mode _ -> "classification reward of --completions: exact | binary | hierarchical" + d CliDefaults.RewardMode
                 | Drop _ -> "modalities to treat as missing: none | depth | ir | depth,ir" + d CliDefaults.Drop
@@ -1166,10 +1172,12 @@ module Cli =
                 match tryGet r (function PredictArg.Threshold v -> Some v | _ -> None) with
                 | Some t -> threshold t
                 | None -> CliDefaults.Threshold
+              ThresholdFrom = get r (function PredictArg.Threshold_From v -> Some v | _ -> None) ""
               Common = c }
         let single = a.Rgb <> "" || a.Depth <> "" || a.Ir <> ""
         if a.List <> "" && single then invalid "--list cannot be combined with --rgb/--depth/--ir"
         if a.List = "" && not single then invalid "predict needs --rgb (and optionally --depth, --ir) or --list"
+        if a.ThresholdFrom <> "" && a.Threshold >= 0.0 then invalid "--threshold and --threshold-from exclude each other"
         a
 
     let private metrics c (pr: ParseResults<MetricsArg>) : MetricsArgs =
