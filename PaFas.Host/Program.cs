@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PaFas.Core;
 using PaFas.Host.Commands;
+using PaFas.Host.IO;
 using PaFas.Host.Model;
 
 namespace PaFas.Host;
@@ -10,8 +11,10 @@ namespace PaFas.Host;
 /// <summary>The <c>pafas</c> program: parses the command line with the core's grammar (<see cref="Cli"/>), sets up
 /// logging and threads, and runs one command class per subcommand (PaFas.Host/Commands).</summary>
 /// <remarks>Exit codes: 0 success (and help / --version); 1 an expected failure (missing or malformed file, bad
-/// argument value, I/O or permission error), reported on one line; 2 a bad command line, or a command that is not implemented;
-/// 3 an unexpected error (PAFAS_TRACE=1 prints its stack trace); 130 cancelled by Ctrl-C.</remarks>
+/// argument value, I/O or permission error), reported on one line; 2 a bad command line (the grammar's errors and
+/// <see cref="IO.UsageException"/>: an output that is an input, --threads above the limit, a device this build
+/// lacks, a run folder in use without --resume/--force); 3 an unexpected error, a bug (PAFAS_TRACE=1 prints its
+/// stack trace); 130 cancelled by Ctrl-C.</remarks>
 public static class Program
 {
     private static readonly CancellationTokenSource Cts = new();
@@ -65,6 +68,7 @@ public static class Program
         try
         {
             log.LogDebug("{Name}: {Args}", name, System.Text.RegularExpressions.Regex.Replace(command.ToString(), @"\s+", " "));
+            ThreadLimit.Check(common.Threads);
             if (common.Threads > 0) TorchRuntime.SetThreads(common.Threads);
             code = Dispatch(command, log);
         }
@@ -111,28 +115,40 @@ public static class Program
             {
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss ";
-                o.ColorBehavior = LoggerColorBehavior.Default;
+                // Colours (ANSI escape codes) only on a terminal: the log goes to stderr, and the logger's own check
+                // looks at stdout, so `pafas ... 2> log` would otherwise fill the file with escape codes.
+                o.ColorBehavior = Console.IsErrorRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
             });
             b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         });
 
-    /// <summary>Expected failures (bad input files or values, I/O) exit 1; cancellation 130; anything else 3.</summary>
-    public static int ExitCodeOf(Exception e) => e switch
+    /// <summary>A bad command line exits 2; expected failures (bad input files or values, I/O) 1; cancellation 130;
+    /// anything else 3. An AggregateException (from parallel loading) counts as its first inner exception.</summary>
+    public static int ExitCodeOf(Exception e) => Unwrap(e) switch
     {
         OperationCanceledException => 130,
+        IO.UsageException => 2,
         FileNotFoundException or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException => 1,
         _ => 3,
     };
 
+    /// <summary>The first inner exception of an AggregateException (parallel loops wrap what a worker threw).</summary>
+    public static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException a && a.InnerExceptions.Count > 0) e = a.InnerExceptions[0];
+        return e;
+    }
+
     private static void Report(string name, Exception e, int code, bool trace)
     {
         var err = Console.Error;
+        e = Unwrap(e);
         switch (code)
         {
             case 130:
                 err.WriteLine($"pafas {name}: cancelled");
                 break;
-            case 1:
+            case 1 or 2:
                 err.WriteLine($"pafas {name}: error: {OneLine(e)}");
                 break;
             default:

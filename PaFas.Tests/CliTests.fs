@@ -97,11 +97,11 @@ let private full: (string list * Command) list =
         "--json"; "--max-new"; "16"; "--threshold"; "0.3" ],
       Command.Predict
           { Model = "m"; Rgb = "a.png"; Depth = "b.png"; Ir = "c.png"; List = ""; Root = "r"; Out = "p.jsonl"; Json = true
-            MaxNew = 16; Threshold = 0.3; Common = c2 }
-      [ "predict"; "--list"; "faces.jsonl" ],
+            MaxNew = 16; Threshold = 0.3; ThresholdFrom = ""; Common = c2 }
+      [ "predict"; "--list"; "faces.jsonl"; "--threshold-from"; "runs/eval" ],
       Command.Predict
           { Model = CliDefaults.Model; Rgb = ""; Depth = ""; Ir = ""; List = "faces.jsonl"; Root = ""; Out = ""; Json = false
-            MaxNew = CliDefaults.MaxNew; Threshold = CliDefaults.Threshold; Common = c2 }
+            MaxNew = CliDefaults.MaxNew; Threshold = CliDefaults.Threshold; ThresholdFrom = "runs/eval"; Common = c2 }
       [ "metrics"; "--scores"; "s.csv"; "--val-scores"; "v.csv"; "--out"; "o" ],
       Command.Metrics { Scores = "s.csv"; ValScores = "v.csv"; Out = "o"; Common = c2 }
       [ "score"; "--model"; "m"; "--data"; "d"; "--root"; "r"; "--out"; "s.jsonl"; "--drop"; "depth"; "--domains"; "S"
@@ -320,6 +320,7 @@ let tests =
               rejects [ "bench"; "--what"; "sft,gpu" ] "--what"
               rejects [ "bench"; "--threads"; "-1" ] "--threads"
               rejects [ "bench"; "--device"; "tpu" ] "--device"
+              rejects [ "predict"; "--rgb"; "a.png"; "--threshold"; "0.5"; "--threshold-from"; "runs/eval" ] "--threshold-from"
               rejects [ "bench"; "--device"; "cuda:x" ] "--device"
           }
 

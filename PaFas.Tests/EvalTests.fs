@@ -160,7 +160,7 @@ let tests =
             let f = fixture.Force()
             let out = Path.Combine(f.Dir, "pred.jsonl")
             let common = { Threads = 0; Device = "cpu"; Seed = 0; Verbose = false }
-            let args = { Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = f.Manifest; Root = ""; Out = out; Json = true; MaxNew = 12; Threshold = -1.0; Common = common }
+            let args = { Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = f.Manifest; Root = ""; Out = out; Json = true; MaxNew = 12; Threshold = -1.0; ThresholdFrom = ""; Common = common }
             Expect.equal (PaFas.Host.Commands.PredictCommand.Run(args, NullLogger.Instance)) 0 "predict succeeds"
             let lines = File.ReadAllLines out
             Expect.equal lines.Length 20 "20 samples"
@@ -190,7 +190,7 @@ let tests =
             let predOut, scoreOut = Path.Combine(f.Dir, "p40.jsonl"), Path.Combine(f.Dir, "s40.csv")
             File.WriteAllText(predOut, "an earlier run\n")
             File.WriteAllText(scoreOut, "score,label\n0.5,1\n")
-            let predict list out = PaFas.Host.Commands.PredictCommand.Run({ Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = list; Root = ""; Out = out; Json = true; MaxNew = 4; Threshold = -1.0; Common = common }, NullLogger.Instance)
+            let predict list out = PaFas.Host.Commands.PredictCommand.Run({ Model = f.Checkpoint; Rgb = ""; Depth = ""; Ir = ""; List = list; Root = ""; Out = out; Json = true; MaxNew = 4; Threshold = -1.0; ThresholdFrom = ""; Common = common }, NullLogger.Instance)
             let score data out = PaFas.Host.Commands.ScoreCommand.Run({ Model = f.Checkpoint; Data = data; Root = ""; Out = out; Drop = ""; Domains = []; Batch = 8; MaxNew = 4; Completions = ""; RewardMode = "exact"; Common = common }, NullLogger.Instance)
             // predict works in batches of 32, score here in batches of 8: line 37 fails after 32 samples in both
             expectInvalid "predict" [ bad + ":37"; colour; "depth slot holds a colour image"; "32 of 40"; predOut + ".partial"; "was not changed" ] (fun () -> predict bad predOut)

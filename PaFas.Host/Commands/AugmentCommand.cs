@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Augmentation;
 using PaFas.Host.Data;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -10,6 +11,7 @@ public static class AugmentCommand
 {
     public static int Run(AugmentArgs a, ILogger log)
     {
+        OutputGuard.File("--out", a.Out, GuardedInput.File("--data", a.Data), GuardedInput.File("--annotations", a.Annotations));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var r = Augmenter.Run(new AugmentOptions
         {

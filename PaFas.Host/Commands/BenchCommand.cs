@@ -9,6 +9,7 @@ using PaFas.Host.Model;
 using PaFas.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -23,6 +24,7 @@ public static class BenchCommand
 
     public static int Run(BenchArgs a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, null, GuardedInput.Model("--model", a.Model));
         var report = Measure(a, log);
         int threads = a.Common.Threads > 0 ? a.Common.Threads : torch.get_num_threads();
         report.Write(a.Out, threads);

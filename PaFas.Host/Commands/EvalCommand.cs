@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Evaluation;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -9,6 +10,7 @@ public static class EvalCommand
 {
     public static int Run(EvalArgs a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, null, GuardedInput.File("--data", a.Data), GuardedInput.File("--val", a.Val), GuardedInput.Model("--model", a.Model));
         var drop = a.Drop;
         IReadOnlyList<string> domains = a.Domains.ToArray(), valDomains = a.ValDomains.ToArray();
         if (a.Protocol != "")

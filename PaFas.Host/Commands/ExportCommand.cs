@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Data;
 using PaFas.Host.Interop;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -11,6 +12,8 @@ public static class ExportCommand
 {
     public static int Run(ExportArgs a, ILogger log)
     {
+        if (a.Format == "safetensors") OutputGuard.Folder("--out", a.Out, null, GuardedInput.Model("--model", a.Model));
+        else OutputGuard.File("--out", TrainingDataExport.OutFile(a.Out, a.Format, a.Kind), GuardedInput.File("--data", a.Data));
         if (a.Format == "safetensors")
         {
             var file = SafetensorsExport.Export(a.Model, a.Out);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Training;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -9,6 +10,10 @@ public static class GrpoCommand
 {
     public static int Run(GrpoArgs a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, RunFolder.RunEntries, GuardedInput.File("--data", a.Data), GuardedInput.File("--val", a.Val),
+            GuardedInput.Start("--init", a.Init));
+        TrainingInputs.Check(a.Data, a.Root, a.Domains.ToArray());
+        TrainingInputs.Check(a.Val, a.Root);
         var r = GrpoTrainer.Run(new GrpoOptions
         {
             Data = a.Data, Root = a.Root, Init = a.Init, Out = a.Out, Val = a.Val, Steps = a.Steps, Prompts = a.Prompts,

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Pipeline;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -10,6 +11,7 @@ public static class PipelineCommand
 {
     public static int Run(PipelineArgs a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, null);
         var p = PipelinePreset.Named(a.Preset);
         if (a.SftSteps > 0) p = p with { SftSteps = a.SftSteps };
         if (a.GrpoSteps > 0) p = p with { GrpoSteps = a.GrpoSteps };

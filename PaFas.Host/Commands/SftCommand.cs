@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Training;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -9,6 +10,9 @@ public static class SftCommand
 {
     public static int Run(SftArgs a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, RunFolder.RunEntries, GuardedInput.File("--chains", a.Chains), GuardedInput.File("--val", a.Val));
+        TrainingInputs.Check(a.Chains, a.Root);
+        TrainingInputs.Check(a.Val, a.Root);
         var r = SftTrainer.Run(new SftOptions
         {
             Chains = a.Chains, Val = a.Val, Root = a.Root, Out = a.Out, Preset = a.Preset, Steps = a.Steps, Lr = a.Lr,

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Data;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -9,6 +10,7 @@ public static class SynthCommand
 {
     public static int Run(SynthArgs a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, null);
         var r = SyntheticWorld.Generate(new SynthOptions
         {
             OutDir = a.Out, PerDomain = a.PerDomain, Size = a.Size, Seed = a.Common.Seed,

@@ -116,7 +116,8 @@ public static class PipelineRunner
 
         // Split: the held-out domain is the test set; the sources are split into train and validation by a seeded shuffle.
         var splitDir = Path.Combine(outDir, "splits");
-        var (train, val, test) = ProtocolSplit.Make(all, "p1-" + holdout, sources, new[] { holdout }, p.ValFraction, seed, world.ManifestPath);
+        var (train, val, test) = ProtocolSplit.Make(all, "p1-" + holdout, sources, new[] { holdout }, p.ValFraction, seed, world.ManifestPath,
+            w => log.LogWarning("split: {Warning}", w));
         var split = ProtocolSplit.Write(splitDir, "p1-" + holdout, sources, new[] { holdout }, train, val, test, world.ManifestPath, p.ValFraction, seed);
         string trainPath = split.TrainPath, valPath = split.ValPath, testPath = split.TestPath;
         log.LogInformation("split: train {Train}, validation {Val} (sources {Sources}), test {Test} (held-out {Holdout})",
