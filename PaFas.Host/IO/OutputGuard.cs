@@ -49,7 +49,7 @@ public static class OutputGuard
                 continue;
             }
             var ckpt = Checkpoint(i.Path);
-            if (ckpt != null && Inside(o, ckpt)) throw Conflict(option, path, i, $"a file inside its checkpoint folder {ckpt}");
+            if (ckpt != null && Inside(o, ckpt)) throw Conflict(option, path, i, $"the output lies in its checkpoint folder {ckpt}");
         }
         CheckWritable(option, path, o, folder: false);
     }
@@ -66,11 +66,11 @@ public static class OutputGuard
             {
                 var f = Real(i.Path);
                 bool hit = Same(o, f) || (writes == null ? Inside(f, o) : writes.Any(w => Same(f, Join(o, w)) || Inside(f, Join(o, w))));
-                if (hit) throw Conflict(option, path, i, Same(o, f) ? "the same path" : "a file the command writes in that folder");
+                if (hit) throw Conflict(option, path, i, Same(o, f) ? "the same path" : "it lies in the output folder where the command writes");
                 continue;
             }
             foreach (var m in new[] { Real(i.Path), Checkpoint(i.Path) }.OfType<string>())
-                if (Same(o, m) || Inside(m, o)) throw Conflict(option, path, i, Same(o, m) ? "the same folder" : $"a folder that holds it ({m})");
+                if (Same(o, m) || Inside(m, o)) throw Conflict(option, path, i, Same(o, m) ? "the same folder" : $"the output folder holds {m}");
         }
         CheckWritable(option, path, o, folder: true);
     }
