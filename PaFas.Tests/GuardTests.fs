@@ -26,12 +26,7 @@ let private snapshot (dir: string) =
     |> Array.sort
     |> Array.map (fun f -> f, File.ReadAllBytes f |> Convert.ToBase64String)
 
-let private refused (what: string) (parts: string list) (f: unit -> unit) =
-    try
-        f ()
-        failtestf "%s: not refused" what
-    with :? UsageException as e ->
-        for p in parts do Expect.stringContains e.Message p (what + ": the message names " + p)
+let private refused what parts f = Gen.expectMessage<UsageException> what parts f
 
 let private main (argv: string list) = PaFas.Host.Program.Main(List.toArray argv)
 

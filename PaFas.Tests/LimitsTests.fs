@@ -31,12 +31,7 @@ let private withRgb (name: string) (line: int) (rgb: string) =
     File.WriteAllLines(p, lines)
     p
 
-let private invalid (what: string) (parts: string list) (f: unit -> unit) =
-    try
-        f ()
-        failtestf "%s: no error" what
-    with :? InvalidDataException as e ->
-        for p in parts do Expect.stringContains e.Message p (what + ": names " + p)
+let private invalid what parts f = Gen.expectMessage<InvalidDataException> what parts f
 
 let private writeLines (dir: string) (name: string) (text: string) =
     let p = Path.Combine(dir, name)
