@@ -44,6 +44,9 @@ public static class ProtocolSplit
         var rng = new Random(seed);
         var shuffled = all.Where(s => src.Contains(s.Domain)).OrderBy(_ => rng.Next()).ToList();
         int nVal = ValidationCount(shuffled.Count, valFraction);
+        if (nVal < 1)
+            throw new InvalidDataException(
+                $"{manifest}: protocol {protocol}: {shuffled.Count} source samples give no validation sample at fraction {valFraction}");
         if (nVal >= shuffled.Count)
             throw new InvalidDataException(
                 $"{manifest}: protocol {protocol}: {shuffled.Count} source samples are too few for a validation split of {nVal} and a non-empty training split");
