@@ -35,3 +35,15 @@ let tempDir (area: string) (name: string) =
 /// At least 200 generated cases per property.
 let config = { FsCheckConfig.defaultConfig with maxTest = 200 }
 let prop name f = testPropertyWithConfig config name f
+
+/// Runs <c>f</c>, expecting an exception of type 'E whose message contains every one of <c>parts</c>.
+let expectMessage<'E when 'E :> exn> (what: string) (parts: string list) (f: unit -> unit) =
+    let caught =
+        try
+            f ()
+            None
+        with
+        | :? 'E as e -> Some e
+    match caught with
+    | None -> failtestf "%s: no %s" what typeof<'E>.Name
+    | Some e -> for p in parts do Expect.stringContains e.Message p (what + ": the message names " + p)
