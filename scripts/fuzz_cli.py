@@ -12,7 +12,8 @@ manifest naming a corrupt image, ...), sometimes junk tokens, sometimes global o
 of the command line and the input handling, not a training job.
 
 A run FAILS when
-  - the exit code is not 0, 1 or 2 (3 = an unexpected exception, a crash or a signal), or stderr says "unexpected";
+  - the exit code is not 0, 1 or 2 (3 = an unexpected exception, a crash or a signal), or stderr has the line of an
+    unexpected exception ("pafas CMD: unexpected ..."; the grammar's "pafas: unexpected argument" is a bad line);
   - it exits 1 or 2 without a one-line "pafas ...: error: ..." message;
   - it does not finish within --timeout seconds (a hang);
   - an input file changed (one not under the run's --out; a command may legitimately rewrite its own output folder,
@@ -207,7 +208,7 @@ def main():
             why.append(f"hang (> {a.timeout:.0f} s)")
         elif rc not in (0, 1, 2):
             why.append(f"exit {rc}")
-        elif "unexpected" in err:
+        elif re.search(r"^pafas [a-z]+: unexpected ", err, re.M):
             why.append("'unexpected' on stderr")
         elif rc in (1, 2) and not re.search(r"^pafas[^\n]*: (error: )?\S|^\S* ?fail: pafas\[0\] \w+: \S", err, re.M):
             why.append("no one-line error message")
