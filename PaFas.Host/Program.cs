@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PaFas.Host.Cli;
+using PaFas.Host.IO;
 using PaFas.Host.Model;
 
 namespace PaFas.Host;
@@ -9,8 +10,10 @@ namespace PaFas.Host;
 /// <summary>The <c>pafas</c> program: parses the command line (<see cref="CommandLine"/>: each command's options
 /// type, PaFas.Host/Cli), sets up logging and threads, and runs the command's handler (PaFas.Host/Commands).</summary>
 /// <remarks>Exit codes: 0 success (and help / --version); 1 an expected failure (missing or malformed file, bad
-/// argument value, I/O or permission error), reported on one line; 2 a bad command line (the message names the option);
-/// 3 an unexpected error (PAFAS_TRACE=1 prints its stack trace); 130 cancelled by Ctrl-C.</remarks>
+/// argument value, I/O or permission error), reported on one line; 2 a bad command line (the message names the option,
+/// or a <see cref="IO.UsageException"/>: an output that is an input, --threads above the limit, a device this build
+/// lacks, a run folder in use without --resume/--force); 3 an unexpected error, a bug (PAFAS_TRACE=1 prints its
+/// stack trace); 130 cancelled by Ctrl-C.</remarks>
 public static class Program
 {
     private static readonly CancellationTokenSource Cts = new();
@@ -60,6 +63,7 @@ public static class Program
         try
         {
             log.LogDebug("{Name}: {Args}", name, string.Join(" ", OptionBinder.Describe(options).Select(kv => $"--{kv.Key} {kv.Value}")));
+            ThreadLimit.Check(options.Threads);
             if (options.Threads > 0) TorchRuntime.SetThreads(options.Threads);
             code = command.Run(options, log);
         }
@@ -87,28 +91,40 @@ public static class Program
             {
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss ";
-                o.ColorBehavior = LoggerColorBehavior.Default;
+                // Colours (ANSI escape codes) only on a terminal: the log goes to stderr, and the logger's own check
+                // looks at stdout, so `pafas ... 2> log` would otherwise fill the file with escape codes.
+                o.ColorBehavior = Console.IsErrorRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
             });
             b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         });
 
-    /// <summary>Expected failures (bad input files or values, I/O) exit 1; cancellation 130; anything else 3.</summary>
-    public static int ExitCodeOf(Exception e) => e switch
+    /// <summary>A bad command line exits 2; expected failures (bad input files or values, I/O) 1; cancellation 130;
+    /// anything else 3. An AggregateException (from parallel loading) counts as its first inner exception.</summary>
+    public static int ExitCodeOf(Exception e) => Unwrap(e) switch
     {
         OperationCanceledException => 130,
+        IO.UsageException => 2,
         FileNotFoundException or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException => 1,
         _ => 3,
     };
 
+    /// <summary>The first inner exception of an AggregateException (parallel loops wrap what a worker threw).</summary>
+    public static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException a && a.InnerExceptions.Count > 0) e = a.InnerExceptions[0];
+        return e;
+    }
+
     private static void Report(string name, Exception e, int code, bool trace)
     {
         var err = Console.Error;
+        e = Unwrap(e);
         switch (code)
         {
             case 130:
                 err.WriteLine($"pafas {name}: cancelled");
                 break;
-            case 1:
+            case 1 or 2:
                 err.WriteLine($"pafas {name}: error: {OneLine(e)}");
                 break;
             default:

@@ -142,6 +142,7 @@ let tests =
                     [ "eval"; "--batch"; "0" ], "--batch"; [ "eval"; "--protocol"; "p9-X" ], "--protocol"
                     [ "predict" ], "--rgb"; [ "predict"; "--rgb"; "a.png"; "--list"; "l.txt" ], "--list"
                     [ "predict"; "--rgb"; "a.png"; "--threshold"; "2" ], "--threshold"; [ "metrics" ], "--scores"
+                    [ "predict"; "--rgb"; "a.png"; "--threshold"; "0.5"; "--threshold-from"; "runs/eval" ], "--threshold-from"
                     [ "pipeline"; "--recipe"; "huge" ], "--recipe"; [ "pipeline"; "--holdout"; "" ], "--holdout"
                     [ "pipeline"; "--model-size"; "huge" ], "--model-size"; [ "bench"; "--what"; "gpu" ], "--what"
                     [ "bench"; "--what"; "sft,gpu" ], "--what"; [ "bench"; "--model-size"; "huge" ], "--model-size"

@@ -17,9 +17,9 @@ let private tempDir = Gen.tempDir "eval"
 
 /// A tiny world (two domains, 32 px) and an untrained tiny checkpoint: enough to exercise every file and API
 /// of evaluation and prediction (the numbers of an untrained model are near chance; only their shape is tested).
-type private Fixture = { Dir: string; Manifest: string; Checkpoint: string }
+type Fixture = { Dir: string; Manifest: string; Checkpoint: string }
 
-let private fixture =
+let fixture =
     lazy
         (let dir = tempDir "fx"
          let synth = SyntheticWorld.Generate(SynthOptions(Out = Path.Combine(dir, "world"), PerDomain = 10, Size = 32, Seed = 11, Domains = [| "C"; "W" |]))

@@ -46,3 +46,15 @@ let availability ms =
     match Availability.create ms with
     | Ok a -> a
     | Error e -> failwith e
+
+/// Runs <c>f</c>, expecting an exception of type 'E whose message contains every one of <c>parts</c>.
+let expectMessage<'E when 'E :> exn> (what: string) (parts: string list) (f: unit -> unit) =
+    let caught =
+        try
+            f ()
+            None
+        with
+        | :? 'E as e -> Some e
+    match caught with
+    | None -> failtestf "%s: no %s" what typeof<'E>.Name
+    | Some e -> for p in parts do Expect.stringContains e.Message p (what + ": the message names " + p)

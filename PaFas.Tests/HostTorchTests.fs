@@ -20,5 +20,5 @@ let tests =
           }
           test "asking for CUDA on a CPU build gives a clear error" {
               if not (torch.cuda.is_available()) then
-                  Expect.throwsT<System.InvalidOperationException> (fun () -> TorchRuntime.ResolveDevice "cuda" |> ignore) "cuda absent"
+                  Expect.throwsT<PaFas.Host.IO.UsageException> (fun () -> TorchRuntime.ResolveDevice "cuda" |> ignore) "cuda absent: a bad command line (exit 2)"
           } ]

@@ -32,7 +32,10 @@ let allTests =
           libtorch EvalTests.tests
           libtorch InteropTests.tests
           TrainerRewardsTests.tests
-          libtorch BenchTests.tests ]
+          libtorch BenchTests.tests
+          GuardTests.tests
+          LimitsTests.tests
+          libtorch LimitsTests.libtorchTests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
 /// (which adds escape codes), so CI reads a plain `N passed, N failed`.
@@ -56,7 +59,9 @@ let main argv =
                         let failed = summary.failed.Length + summary.errored.Length
                         closing <- Some(sprintf "%d passed, %d failed, %d skipped" summary.passed.Length failed summary.ignored.Length)
                     } }
-    let code = runTestsWithCLIArgs [ Printer printer; Colours 0 ] argv allTests
+    // No progress spinner when stdout is a file or a pipe: its cursor codes (ESC[1000D, ESC[?25h) ended up in logs.
+    let spinner = if Console.IsOutputRedirected then [ No_Spinner ] else []
+    let code = runTestsWithCLIArgs ([ Printer printer; Colours 0 ] @ spinner) argv allTests
     match closing with
     | Some line -> writeRaw line
     | None -> writeRaw (sprintf "0 passed, %d failed" (if code = 0 then 0 else 1))

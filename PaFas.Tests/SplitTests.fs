@@ -63,10 +63,10 @@ let tests =
           }
 
           test "too few source samples for a validation split is an error, not an empty training set" {
-              let all = world 2 [ "C"; "P"; "S"; "W" ]
-              Expect.throwsT<InvalidDataException> (fun () -> make all "p1-W" 1 |> ignore) "6 sources < 8 validation + 1 train is refused"
-              let struct (train, _, _) = make (world 3 [ "C"; "P"; "S"; "W" ]) "p1-W" 1
-              Expect.equal train.Count 1 "9 sources = 8 validation + 1 train is accepted"
+              Expect.throwsT<InvalidDataException> (fun () -> make (world 1 [ "C"; "P"; "S"; "W" ]) "p1-W" 1 |> ignore) "3 sources: no validation sample"
+              Expect.throwsT<InvalidDataException> (fun () -> make (world 2 [ "C"; "P"; "S"; "W" ]) "p1-W" 1 |> ignore) "6 sources: a one-sample, one-class validation split"
+              let struct (train, valid, _) = make (world 8 [ "C"; "P"; "S"; "W" ]) "p1-W" 1
+              Expect.equal (train.Count, valid.Count) (20, 4) "24 sources = 4 validation (15%) + 20 train, not 8 + 16"
           }
 
           test "pafas split writes the three manifests and split.json; they load back" {

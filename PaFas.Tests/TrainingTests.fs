@@ -250,7 +250,7 @@ let private runFolderTests =
               rf.WriteConfig("sft", {| lr = 1e-3 |}, "tiny", 1)
               let msg = Expect.throwsC (fun () -> RunFolder.Open(d, false, false, log) |> ignore) (fun e -> e.Message)
               Expect.stringContains msg "--resume" "names the options"
-              Expect.throwsT<InvalidOperationException> (fun () -> RunFolder.Open(d, true, false, log) |> ignore) "resume without last/"
+              Expect.throwsT<PaFas.Host.IO.UsageException> (fun () -> RunFolder.Open(d, true, false, log) |> ignore) "resume without last/ (exit 2)"
               let rf2 = RunFolder.Open(d, false, true, log)
               Expect.isFalse (File.Exists rf2.ConfigPath) "config deleted by --force"
           }
@@ -331,7 +331,7 @@ let private sftTests =
               checkValidation out true
               Expect.isTrue (File.Exists(Path.Combine(out, "reasoning.png"))) "reasoning plot"
               Expect.equal (RunFolder.ReadState(Path.Combine(out, "final")).Stage) "sft" "stage"
-              Expect.throwsT<InvalidOperationException> (fun () -> SftTrainer.Run(o, log) |> ignore) "a finished run is not overwritten"
+              Expect.throwsT<PaFas.Host.IO.UsageException> (fun () -> SftTrainer.Run(o, log) |> ignore) "a finished run is not overwritten (exit 2)"
 
               // GRPO, a few steps from that run, with a validation manifest.
               let gout = Path.Combine(w.Dir, "grpo")

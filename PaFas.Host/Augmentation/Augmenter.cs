@@ -105,7 +105,7 @@ public static class Augmenter
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: annotation file not found", path);
         var d = new Dictionary<string, string[]>();
         int line = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in PaFas.Host.IO.TextLimits.ReadLines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(raw)) continue;

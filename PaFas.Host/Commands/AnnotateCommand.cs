@@ -12,7 +12,10 @@ public static class AnnotateCommand
 {
     public static int Run(AnnotateOptions a, ILogger log)
     {
-        var load = Manifest.LoadWithReport(a.Data, new ManifestOptions { Root = a.Root, SkipBad = a.SkipBad });
+        OutputGuard.File("--out", a.Out, GuardedInput.File("--data", a.Data));
+        // Every image is checked first (exists, sound PNG/JPEG, slot rules in the headers): with --skip-bad a line whose
+        // image is missing or corrupt is skipped and listed, as inspect does; without it the first one fails at once.
+        var load = Manifest.LoadWithReport(a.Data, new ManifestOptions { Root = a.Root, SkipBad = a.SkipBad, CheckFiles = true });
         foreach (var s in load.Skipped) log.LogWarning("annotate: skipped {Line}", s);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var ann = Annotator.AnnotateSamples(load.Samples, threads: a.Threads);

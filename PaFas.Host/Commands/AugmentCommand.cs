@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Host.Augmentation;
 using PaFas.Host.Data;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -9,6 +10,7 @@ public static class AugmentCommand
 {
     public static int Run(AugmentOptions o, ILogger log)
     {
+        OutputGuard.File("--out", o.Out, GuardedInput.File("--data", o.Data), GuardedInput.File("--annotations", o.Annotations));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var r = Augmenter.Run(o, GrammarStore.Default);
         log.LogInformation("augment: {Chains} chains from {Samples} samples in {S:F1} s ({Skipped} skipped: spoofs of unknown attack) -> {Out}",

@@ -9,6 +9,7 @@ using PaFas.Host.Model;
 using PaFas.Host.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -20,6 +21,7 @@ public static class BenchCommand
 {
     public static int Run(BenchOptions a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, null, GuardedInput.Model("--model", a.Model));
         var report = Measure(a, log);
         int threads = a.Threads > 0 ? a.Threads : torch.get_num_threads();
         report.Write(a.Out, threads);

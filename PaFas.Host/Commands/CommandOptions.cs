@@ -74,11 +74,15 @@ public sealed record PredictOptions : CommonOptions
     [Flag("threshold", "live-score decision threshold in [0, 1]", DefaultText = "the model's validation threshold"), Range(0, 1)]
     public double? Threshold { get; init; }
 
+    [Flag("threshold-from", "take the threshold from this eval output folder or threshold.json", DefaultText = "the model folder's threshold.json, else 0.5")]
+    public string ThresholdFrom { get; init; } = "";
+
     public override IEnumerable<string> Rules()
     {
         bool single = Rgb != "" || Depth != "" || Ir != "";
         if (List != "" && single) yield return "--list cannot be combined with --rgb/--depth/--ir";
         if (List == "" && !single) yield return "predict needs --rgb (and optionally --depth, --ir) or --list";
+        if (ThresholdFrom != "" && Threshold != null) yield return "--threshold and --threshold-from exclude each other";
     }
 }
 
@@ -108,7 +112,7 @@ public sealed record ScoreOptions : CommonOptions
     [Flag("root", "folder that relative image paths are resolved against")]
     public string Root { get; init; } = "";
 
-    [Flag("out", "scores CSV, or a folder for scores.csv (readable by pafas metrics); with --completions the report folder",
+    [Flag("out", "scores file, JSONL (id, score, label, attack, domain) or CSV when it ends in .csv; readable by pafas metrics; with --completions the report folder",
         DefaultText = "runs/scores.jsonl; runs/completion-scores with --completions")]
     public string Out { get; init; } = "";
 

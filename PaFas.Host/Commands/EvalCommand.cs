@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Evaluation;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -9,6 +10,7 @@ public static class EvalCommand
 {
     public static int Run(EvalOptions o, ILogger log)
     {
+        OutputGuard.Folder("--out", o.Out, null, GuardedInput.File("--data", o.Data), GuardedInput.File("--val", o.Val), GuardedInput.Model("--model", o.Model));
         if (o.Protocol is { } p)
             log.LogInformation("eval: protocol {Name} ({Arrow}{Drop})", p.Name, Protocols.arrow(p),
                 p.Drop.IsEmpty ? "" : ", missing " + string.Join(",", p.Drop.Select(ModalityModule.key)));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Host.Data;
 using PaFas.Host.Interop;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -10,6 +11,8 @@ public static class ExportCommand
 {
     public static int Run(ExportOptions a, ILogger log)
     {
+        if (a.Format == "safetensors") OutputGuard.Folder("--out", a.Out, null, GuardedInput.Model("--model", a.Model));
+        else OutputGuard.File("--out", TrainingDataExport.OutFile(a.Out, a.Format, a.Kind), GuardedInput.File("--data", a.DataFile));
         if (a.Format == "safetensors")
         {
             var file = SafetensorsExport.Export(a.Model, a.Out);

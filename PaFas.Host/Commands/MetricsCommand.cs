@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Evaluation;
 using Microsoft.FSharp.Core;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -10,8 +11,10 @@ public static class MetricsCommand
 {
     public static int Run(MetricsOptions a, ILogger log)
     {
-        var test = ScoreFile.Read(a.Scores);
-        var val = a.ValScores == "" ? null : ScoreFile.Read(a.ValScores);
+        if (a.Out != "") OutputGuard.Folder("--out", a.Out, null, GuardedInput.File("--scores", a.Scores), GuardedInput.File("--val-scores", a.ValScores));
+        void Warn(string w) => log.LogWarning("metrics: {Warning}", w);
+        var test = ScoreFile.Read(a.Scores, Warn);
+        var val = a.ValScores == "" ? null : ScoreFile.Read(a.ValScores, Warn);
         var r = Metrics.report(val == null ? FSharpOption<Scored[]>.None : FSharpOption<Scored[]>.Some(val), test);
         if (r.IsError) throw new InvalidDataException($"{(r.ErrorValue.StartsWith("validation") ? a.ValScores : a.Scores)}: {r.ErrorValue}");
         var rep = r.ResultValue;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Pipeline;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -10,6 +11,7 @@ public static class PipelineCommand
 {
     public static int Run(PipelineOptions a, ILogger log)
     {
+        OutputGuard.Folder("--out", a.Out, null);
         var r = PipelineRunner.Run(a, log, Program.Cancellation);
         Console.WriteLine();
         Console.WriteLine($"PA-FAS pipeline ({a.Recipe}) finished in {r.Seconds / 60:F1} min. Held-out domain {a.Holdout}:");

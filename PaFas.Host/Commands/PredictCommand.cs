@@ -15,9 +15,12 @@ public static class PredictCommand
 {
     public static int Run(PredictOptions a, ILogger log)
     {
-        using var fas = FaceAntiSpoofer.Load(a.Model, a.Device, a.Threshold);
+        if (a.Out != "")
+            OutputGuard.File("--out", a.Out, GuardedInput.File("--list", a.List), GuardedInput.File("--rgb", a.Rgb), GuardedInput.File("--depth", a.Depth),
+                GuardedInput.File("--ir", a.Ir), GuardedInput.File("--threshold-from", a.ThresholdFrom), GuardedInput.Model("--model", a.Model));
+        using var fas = FaceAntiSpoofer.Load(a.Model, a.Device, a.Threshold, a.ThresholdFrom);
         fas.MaxNewTokens = a.MaxNew;
-        log.LogInformation("predict: model {Source}, threshold {T:F4}", fas.Source, fas.Threshold);
+        log.LogInformation("predict: model {Source}, threshold {T:F4} from {From}", fas.Source, fas.Threshold, fas.ThresholdFrom);
         if (a.List != "") return RunList(a, fas, log);
         var p = fas.Predict(new FaceImages(Nul(a.Rgb), Nul(a.Depth), Nul(a.Ir)));
         if (a.Json || a.Out != "")
@@ -26,7 +29,7 @@ public static class PredictCommand
             if (a.Out == "") Console.WriteLine(line); else { AtomicFile.WriteAllText(a.Out, line + "\n"); Console.WriteLine(a.Out); }
             return 0;
         }
-        Console.WriteLine($"verdict:    {(p.IsLive ? "LIVE" : "SPOOF")} (live score {p.LiveScore:F4}, threshold {fas.Threshold:F4})");
+        Console.WriteLine($"verdict:    {(p.IsLive ? "LIVE" : "SPOOF")} (live score {p.LiveScore:F4}, threshold {fas.Threshold:F4} from {fas.ThresholdFrom})");
         Console.WriteLine($"answer:     {(p.Label.Count == 0 ? "(the model's answer did not parse)" : string.Join(" > ", p.Label))}");
         Console.WriteLine($"conclusion: {p.Conclusion ?? "(the chain has no conclusion)"}");
         Console.WriteLine($"agreement:  {ReasoningReport.AgreementText(p.Agreement)}" +

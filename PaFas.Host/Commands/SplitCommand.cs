@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
 using PaFas.Host.Data;
+using PaFas.Host.IO;
 
 namespace PaFas.Host.Commands;
 
@@ -11,8 +12,10 @@ public static class SplitCommand
     {
         a.Validate();
         var p = a.Protocol!;
+        OutputGuard.Folder("--out", a.Out, ProtocolSplit.Files, GuardedInput.File("--data", a.Data));
         var all = Manifest.Load(a.Data, new ManifestOptions { Root = a.Root });
-        var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), a.ValFraction, a.Seed, a.Data);
+        var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), a.ValFraction, a.Seed, a.Data,
+            w => log.LogWarning("split: {Warning}", w));
         var files = ProtocolSplit.Write(a.Out, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), train, val, test, a.Data, a.ValFraction, a.Seed);
         log.LogInformation("split {Protocol} ({Arrow}): train {Train}, validation {Val}, test {Test} -> {Out}",
             p.Name, Protocols.arrow(p), files.Train, files.Val, files.Test, a.Out);

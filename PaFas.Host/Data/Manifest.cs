@@ -55,7 +55,7 @@ public static class Manifest
         o ??= new ManifestOptions();
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: manifest not found", path);
         var g = o.Grammar ?? GrammarStore.Default;
-        var lines = File.ReadAllLines(path); // handles \n and \r\n
+        var lines = TextLimits.ReadLines(path).ToArray(); // \n and \r\n; bounded line length and file size
         var root = o.Root != "" ? o.Root : Path.GetDirectoryName(Path.GetFullPath(path))!;
         bool jsonl = IsJsonl(path, lines, o.Format);
         var ctx = new Ctx(path, root, o, g);

@@ -41,6 +41,8 @@ public static class EvalRunner
         var manifestOptions = new ManifestOptions { Root = o.Root, CheckFiles = true };
         var test = Filter(Manifest.Load(o.Data, manifestOptions), o.Domains, o.Data, "test");
         var val = string.IsNullOrEmpty(o.Val) ? null : Filter(Manifest.Load(o.Val, manifestOptions), o.ValDomains, o.Val, "validation");
+        ClassCheck.RequireBoth(test, o.Data, "test");
+        if (val != null) ClassCheck.RequireBoth(val, o.Val, "validation");
         var dir = CheckpointFolder.Resolve(o.Model);
         using var model = LoadedModel.Load(dir, TorchRuntime.ResolveDevice(o.Device));
         log.LogInformation("eval: {Model} on {N} test samples from {Data}{Drop}", dir, test.Count, o.Data,
@@ -53,7 +55,8 @@ public static class EvalRunner
             valRows = Score(model, grammar, val, drop, o, log, "val");
         }
         var report = Metrics.report(valRows == null ? null : FSharpOption<Scored[]>.Some(ToScored(valRows)), ToScored(testRows));
-        if (report.IsError) throw new InvalidDataException($"{o.Data}: cannot compute metrics: {report.ErrorValue}");
+        if (report.IsError)
+            throw new InvalidDataException($"{(report.ErrorValue.StartsWith("validation") ? o.Val : o.Data)}: cannot compute metrics: {report.ErrorValue}");
         var rows = Assess(grammar, testRows, report.ResultValue.Threshold);
         var quality = DiagnosisModule.summarize(rows.Select(r => r.Diagnosis));
         Directory.CreateDirectory(o.Out);

@@ -56,14 +56,17 @@ public sealed class FaceAntiSpoofer : IDisposable
     private readonly Grammar _grammar;
     private bool _disposed;
 
-    private FaceAntiSpoofer(LoadedModel m, Grammar grammar, double threshold, string source)
+    private FaceAntiSpoofer(LoadedModel m, Grammar grammar, ThresholdChoice threshold, string source)
     {
-        _m = m; _grammar = grammar; Threshold = threshold; Source = source;
+        _m = m; _grammar = grammar; Threshold = threshold.Value; ThresholdFrom = threshold.From; Source = source;
     }
 
-    /// <summary>The live-score threshold used for <see cref="Prediction.IsLive"/>: the validation EER threshold
-    /// stored by <c>pafas eval</c> in the run folder (threshold.json), else 0.5.</summary>
+    /// <summary>The live-score threshold used for <see cref="Prediction.IsLive"/> (see <see cref="ThresholdChoice.Resolve"/>):
+    /// the validation EER threshold stored by <c>pafas eval</c> (threshold.json), else 0.5.</summary>
     public double Threshold { get; }
+
+    /// <summary>Where <see cref="Threshold"/> came from.</summary>
+    public string ThresholdFrom { get; }
 
     /// <summary>The checkpoint folder that was loaded.</summary>
     public string Source { get; }
@@ -78,21 +81,14 @@ public sealed class FaceAntiSpoofer : IDisposable
     /// <param name="path">A run folder written by <c>pafas sft</c>/<c>pafas grpo</c>/<c>pafas pipeline</c>, or a checkpoint.</param>
     /// <param name="device">"cpu" (default) or "cuda" (CUDA builds only).</param>
     /// <param name="threshold">Overrides the stored threshold.</param>
-    public static FaceAntiSpoofer Load(string path, string device = "cpu", double? threshold = null)
+    /// <param name="thresholdFrom">An eval output folder or threshold.json to take the threshold from.</param>
+    public static FaceAntiSpoofer Load(string path, string device = "cpu", double? threshold = null, string thresholdFrom = "")
     {
         var dir = CheckpointFolder.Resolve(path);
+        var t = ThresholdChoice.Resolve(path, dir, threshold, thresholdFrom); // before the model: a bad file fails at once
         var dev = TorchRuntime.ResolveDevice(device);
         var loaded = LoadedModel.Load(dir, dev);
-        var t = threshold ?? ReadThreshold(path) ?? ReadThreshold(dir) ?? 0.5;
         return new FaceAntiSpoofer(loaded, GrammarStore.Default, t, dir);
-    }
-
-    private static double? ReadThreshold(string dir)
-    {
-        var f = Path.Combine(dir, "threshold.json");
-        if (!File.Exists(f)) return null;
-        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(f));
-        return doc.RootElement.GetProperty("threshold").GetDouble();
     }
 
     /// <summary>Predicts one face from image files.</summary>

@@ -51,7 +51,7 @@ public static class CompletionScorer
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: completions file not found", path);
         var list = new List<CompletionLine>();
         int n = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in PaFas.Host.IO.TextLimits.ReadLines(path))
         {
             n++;
             if (string.IsNullOrWhiteSpace(raw)) continue;

@@ -46,17 +46,19 @@ public static class TorchRuntime
         if (n.StartsWith("cuda"))
         {
             if (!torch.cuda.is_available())
-                throw new InvalidOperationException(
+                throw new PaFas.Host.IO.UsageException(
                     "--device cuda was asked for, but CUDA is not available: this build uses the CPU libtorch " +
                     "(build with -p:TorchBackend=cuda on a machine with an NVIDIA driver to use a GPU).");
             return torch.device(n);
         }
-        throw new ArgumentException($"unknown device '{name}' (use cpu or cuda)");
+        throw new PaFas.Host.IO.UsageException($"unknown device '{name}' (use cpu or cuda)");
     }
 
-    /// <summary>Sets libtorch's intra-op threads (0 = leave libtorch's default).</summary>
+    /// <summary>Sets libtorch's intra-op threads (0 = leave libtorch's default); more than
+    /// <see cref="PaFas.Host.IO.ThreadLimit.Max"/> is refused.</summary>
     public static void SetThreads(int threads)
     {
+        PaFas.Host.IO.ThreadLimit.Check(threads);
         EnsureLoaded();
         if (threads > 0) torch.set_num_threads(threads);
     }

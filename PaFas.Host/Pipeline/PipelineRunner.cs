@@ -84,7 +84,8 @@ public static class PipelineRunner
 
         // Split: the held-out domain is the test set; the sources are split into train and validation by a seeded shuffle.
         var sp = plan.Split;
-        var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), sp.ValFraction, sp.Seed, world.ManifestPath);
+        var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), sp.ValFraction, sp.Seed, world.ManifestPath,
+            w => log.LogWarning("split: {Warning}", w));
         ProtocolSplit.Write(sp.Out, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), train, val, test, world.ManifestPath, sp.ValFraction, sp.Seed);
         log.LogInformation("split: train {Train}, validation {Val} (sources {Sources}), test {Test} (held-out {Holdout})",
             train.Count, val.Count, string.Concat(p.Sources), test.Count, string.Concat(p.Targets));

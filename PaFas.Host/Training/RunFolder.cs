@@ -35,7 +35,8 @@ public sealed class RunFolder
     public const string ConfigFile = "config.json", MetricsFile = "metrics.jsonl", StateFile = "trainer_state.json",
         OptimizerFile = "optimizer.bin", Last = "last", Best = "best", Final = "final", TensorBoardDir = "tb";
 
-    private static readonly string[] RunEntries =
+    /// <summary>The entries a run folder holds (and --force deletes).</summary>
+    public static readonly string[] RunEntries =
         { ConfigFile, MetricsFile, Last, Best, Final, TensorBoardDir, "loss.png", "reasoning.png", "reward.png", "zero_std.png", "samples.md" };
 
     private RunFolder(string dir, TrainerState? resumeState)
@@ -81,7 +82,7 @@ public sealed class RunFolder
             if (state == null)
             {
                 if (hasRun)
-                    throw new InvalidOperationException(
+                    throw new PaFas.Host.IO.UsageException(
                         $"{full}: --resume: there is no usable last/ checkpoint ({Path.Combine(last, StateFile)} missing); use --force to start over");
                 log.LogWarning("{Dir}: --resume given but the folder holds no run; starting a fresh run", full);
                 return new RunFolder(full, null);
@@ -91,7 +92,7 @@ public sealed class RunFolder
         if (hasRun)
         {
             bool finished = Directory.Exists(Path.Combine(full, Final));
-            throw new InvalidOperationException(
+            throw new PaFas.Host.IO.UsageException(
                 $"{full}: already holds a{(finished ? " finished" : "n unfinished")} run; pass --resume to continue it or --force to overwrite it");
         }
         return new RunFolder(full, null);

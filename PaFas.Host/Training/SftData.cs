@@ -34,7 +34,7 @@ public static class ChainFile
     public static bool IsChainFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found", path);
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in PaFas.Host.IO.TextLimits.ReadLines(path))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             if (!line.TrimStart().StartsWith('{')) return false;
@@ -59,7 +59,7 @@ public static class ChainFile
         var baseDir = string.IsNullOrEmpty(root) ? Path.GetDirectoryName(Path.GetFullPath(path))! : root;
         var list = new List<ChainRecord>();
         int n = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in PaFas.Host.IO.TextLimits.ReadLines(path))
         {
             n++;
             if (string.IsNullOrWhiteSpace(raw)) continue;
@@ -93,8 +93,16 @@ public sealed class FaceCache
     public void Preload(IEnumerable<SampleRecord> samples, int threads)
     {
         var distinct = samples.GroupBy(s => s.Id).Select(g => g.First()).Where(s => !_faces.ContainsKey(s.Id)).ToList();
-        Parallel.ForEach(distinct, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount },
-            s => Get(s));
+        try
+        {
+            Parallel.ForEach(distinct, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount },
+                s => Get(s));
+        }
+        catch (AggregateException ae) when (ae.InnerExceptions.Count > 0)
+        {
+            // the first failure as is (it names the sample's file:line and the image), not "One or more errors occurred"
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions[0]).Throw();
+        }
     }
 }
 
