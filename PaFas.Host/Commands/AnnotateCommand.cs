@@ -24,7 +24,7 @@ public static class AnnotateCommand
             if (truth.Count == 0) log.LogWarning("annotate --report: the manifest has no ground-truth cues to compare with");
             else
             {
-                var rep = Annotator.Agreement(truth, ann.ToDictionary(x => x.Id, x => x.Cues));
+                var rep = AnnotationReports.Agreement(truth, ann.ToDictionary(x => x.Id, x => x.Cues));
                 var text = rep.ToText();
                 Console.WriteLine(text);
                 AtomicFile.WriteAllText(Path.ChangeExtension(a.Out, ".agreement.txt"), text);
