@@ -26,6 +26,10 @@ type SynthArgs =
       Size: int
       /// Domain names (C, P, S, W by default).
       Domains: string list
+      /// --renderer: "world" (the synthetic world) | "foreign" (a second, independent renderer of sensors).
+      Renderer: string
+      /// --sensor: the foreign renderer's sensors (all by default; only with --renderer foreign).
+      Sensors: string list
       Common: CommonArgs }
 
 /// `pafas inspect`: counts by domain, label, attack and modality; file checks.
@@ -39,6 +43,16 @@ type InspectArgs =
       CheckFiles: bool
       /// --skip-bad: skip malformed lines (reported in a summary) instead of stopping at the first.
       SkipBad: bool
+      /// --out: write the samples read as a JSONL manifest (list files -> JSONL with domain and attack); "" = no.
+      Out: string
+      /// --domain: the domain of every sample of a list file ("" = none or from --domain-pattern).
+      Domain: string
+      /// --domain-pattern: regex over a list line's first path; group "domain" (or 1) names the domain.
+      DomainPattern: string
+      /// --attack: the attack of every spoof line of a list file.
+      Attack: string
+      /// --attack-pattern: regex over a list line's first path; group "attack" (or 1) names the attack.
+      AttackPattern: string
       Common: CommonArgs }
 
 /// `pafas annotate`: per-modality cue annotations computed from the images.
@@ -49,6 +63,13 @@ type AnnotateArgs =
       /// --report: also report agreement with the ground-truth cues of the manifest (the synthetic world).
       Report: bool
       SkipBad: bool
+      /// --calibrate: "none" (the synthetic world's thresholds) | "domain" (learned per domain from the labels) |
+      /// "pooled" (learned once from all samples).
+      Calibrate: string
+      /// --min-per-class: samples needed on each side of a calibrated decision.
+      MinPerClass: int
+      /// --sheet: a PNG contact sheet of a few annotated faces per class; "" = none.
+      Sheet: string
       Common: CommonArgs }
 
 /// `pafas augment`: manifest + annotations -> SFT chains (PNRPS paths, shuffled answers) as JSONL.
@@ -258,8 +279,11 @@ type SplitArgs =
       Data: string
       /// Folder that relative paths in the manifest are resolved against; "" = the manifest's folder.
       Root: string
-      /// Protocol name ("p1-W", "p3-PS", "CPS->W"; see Protocols.all).
+      /// Protocol name ("p1-W", "p3-PS", "CPS->W"; see Protocols.all); "" with Sources and Targets.
       Protocol: string
+      /// --sources / --targets: any domain names instead of a protocol (both or neither).
+      Sources: string list
+      Targets: string list
       /// Folder for train.jsonl, val.jsonl, test.jsonl and split.json.
       Out: string
       /// Fraction of the source samples held out for validation (threshold, best checkpoint), in (0, 1).
@@ -479,6 +503,13 @@ module CliDefaults =
     let ExportFormats = [ "safetensors"; "trl"; "llava"; "sharegpt"; "vlm-r1" ]
     let ExportKinds = [ "sft"; "grpo" ]
     let PipelinePresets = [ "demo"; "paper" ]
+    let Renderer = "world"
+    let Renderers = [ "world"; "foreign" ]
+    /// The foreign renderer's sensors (PaFas.Host.Data.ForeignSensors; a test checks the two lists agree).
+    let ForeignSensors = [ "kinect16"; "realsense8"; "orbbec8"; "tof16" ]
+    let Calibrate = "none"
+    let Calibrations = [ "none"; "domain"; "pooled" ]
+    let MinPerClass = 5
     let BenchTargets = [ "synth"; "augment"; "model"; "memory"; "sft"; "decode"; "grpo"; "predict"; "peak"; "all" ]
 
 /// The Argu templates: internal, nothing of them reaches the host.
@@ -493,13 +524,17 @@ module internal CliGrammar =
         | Per_Domain of int
         | Size of pixels: int
         | Domains of csv: string
+        | Renderer of name: string
+        | Sensor of csv: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
                 | Out _ -> "output folder for the PNGs and manifest.jsonl" + d CliDefaults.SynthDir
-                | Per_Domain _ -> "samples per domain" + d CliDefaults.PerDomain
+                | Per_Domain _ -> "samples per domain (per sensor with --renderer foreign)" + d CliDefaults.PerDomain
                 | Size _ -> "image width and height" + d CliDefaults.Size
                 | Domains _ -> "comma-separated domain names" + d (String.Join(",", CliDefaults.Domains))
+                | Renderer _ -> "world (the synthetic world) | foreign (an independent renderer of other sensors)" + d CliDefaults.Renderer
+                | Sensor _ -> "foreign sensors, comma-separated: " + String.Join(",", CliDefaults.ForeignSensors) + " (default: all)"
 
     type InspectArg =
         | Data of manifest: string
@@ -507,6 +542,11 @@ module internal CliGrammar =
         | Limit of int
         | No_Check_Files
         | Skip_Bad
+        | Out of file: string
+        | Domain of name: string
+        | Domain_Pattern of regex: string
+        | Attack of name: string
+        | Attack_Pattern of regex: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
@@ -515,6 +555,11 @@ module internal CliGrammar =
                 | Limit _ -> "read at most this many samples; 0 = all (default 0)"
                 | No_Check_Files -> "do not check that every image exists and decodes"
                 | Skip_Bad -> "skip malformed lines and report them instead of stopping"
+                | Out _ -> "write the samples read as a JSONL manifest (with domain and attack) for the other commands"
+                | Domain _ -> "list files: the domain of every sample"
+                | Domain_Pattern _ -> "list files: a regex over the first path; group 'domain' (or 1) is the domain"
+                | Attack _ -> "list files: the attack of every spoof line"
+                | Attack_Pattern _ -> "list files: a regex over the first path; group 'attack' (or 1) is the attack"
 
     type AnnotateArg =
         | Data of manifest: string
@@ -522,14 +567,20 @@ module internal CliGrammar =
         | Out of file: string
         | Report
         | Skip_Bad
+        | Calibrate of mode: string
+        | Min_Per_Class of n: int
+        | Sheet of png: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
                 | Data _ -> "manifest: JSONL or list file" + d CliDefaults.Manifest
                 | Root _ -> "folder that relative image paths are resolved against (default: the manifest's folder)"
                 | Out _ -> "output annotations JSONL" + d CliDefaults.AnnotationsOut
-                | Report -> "report agreement with the manifest's ground-truth cues, per cue type"
+                | Report -> "report agreement with the manifest's ground-truth cues per cue and per class, and cue rates per class"
                 | Skip_Bad -> "skip malformed lines and report them instead of stopping"
+                | Calibrate _ -> "none (the synthetic world's thresholds) | domain (learn them per domain from the labels) | pooled (from all samples)" + d CliDefaults.Calibrate
+                | Min_Per_Class _ -> "labelled samples needed on each side of a calibrated decision" + d CliDefaults.MinPerClass
+                | Sheet _ -> "write a PNG contact sheet of a few annotated faces per class (RGB, depth, IR, cues)"
 
     type AugmentArg =
         | Data of manifest: string
@@ -772,7 +823,9 @@ module internal CliGrammar =
     type SplitArg =
         | Data of manifest: string
         | Root of dir: string
-        | [<Mandatory>] Protocol of name: string
+        | Protocol of name: string
+        | Sources of csv: string
+        | Targets of csv: string
         | Out of dir: string
         | Val_Fraction of float
         interface IArgParserTemplate with
@@ -781,6 +834,8 @@ module internal CliGrammar =
                 | Data _ -> "manifest with every domain" + d CliDefaults.Manifest
                 | Root _ -> "folder that relative image paths are resolved against"
                 | Protocol _ -> "protocol: p1-C|P|S|W, p3-PS|CW, or the arrow form CPS->W (Protocol 2 = Protocol 1 splits + eval --drop)"
+                | Sources _ -> "instead of --protocol: comma-separated source domains (any names; with --targets)"
+                | Targets _ -> "instead of --protocol: comma-separated target (test) domains (with --sources)"
                 | Out _ -> "folder for train.jsonl, val.jsonl, test.jsonl, split.json" + d CliDefaults.SplitOut
                 | Val_Fraction _ -> "fraction of the source samples kept for validation" + d CliDefaults.ValFraction
 
@@ -981,6 +1036,12 @@ module Cli =
         | false, true -> "ir"
         | false, false -> "none"
 
+    let private regex (name: string) (v: string) =
+        if v <> "" then
+            try System.Text.RegularExpressions.Regex(v) |> ignore
+            with :? ArgumentException as e -> invalid "--%s is not a valid regular expression: %s" name e.Message
+        v
+
     let private device (v: string) =
         let n = v.Trim().ToLowerInvariant()
         let isCudaN =
@@ -1011,6 +1072,9 @@ module Cli =
 
     let private synth c (pr: ParseResults<SynthArg>) : SynthArgs =
         let r = newestFirst pr
+        let renderer = get r (function SynthArg.Renderer v -> Some v | _ -> None) CliDefaults.Renderer |> oneOf "renderer" CliDefaults.Renderers
+        if renderer = "foreign" && has r (function SynthArg.Domains _ -> true | _ -> false) then
+            invalid "--domains names the synthetic world's domains; the foreign renderer takes --sensor"
         { Out = get r (function SynthArg.Out v -> Some v | _ -> None) CliDefaults.SynthDir |> path "out"
           PerDomain = get r (function SynthArg.Per_Domain v -> Some v | _ -> None) CliDefaults.PerDomain |> atLeast 1 "per-domain"
           Size = get r (function SynthArg.Size v -> Some v | _ -> None) CliDefaults.Size |> atLeast 16 "size"
@@ -1018,6 +1082,12 @@ module Cli =
             match tryGet r (function SynthArg.Domains v -> Some v | _ -> None) with
             | Some v -> domainList "domains" v
             | None -> CliDefaults.Domains
+          Renderer = renderer
+          Sensors =
+            match tryGet r (function SynthArg.Sensor v -> Some v | _ -> None) with
+            | Some _ when renderer <> "foreign" -> invalid "--sensor needs --renderer foreign"
+            | Some v -> domainList "sensor" v |> List.map (oneOf "sensor" CliDefaults.ForeignSensors)
+            | None -> []
           Common = c }
 
     let private domainsOr (name: string) (v: string option) =
@@ -1032,6 +1102,11 @@ module Cli =
           Limit = get r (function InspectArg.Limit v -> Some v | _ -> None) 0 |> atLeast 0 "limit"
           CheckFiles = not (has r (function InspectArg.No_Check_Files -> true | _ -> false))
           SkipBad = has r (function InspectArg.Skip_Bad -> true | _ -> false)
+          Out = get r (function InspectArg.Out v -> Some v | _ -> None) ""
+          Domain = get r (function InspectArg.Domain v -> Some v | _ -> None) "" |> fun v -> v.Trim()
+          DomainPattern = get r (function InspectArg.Domain_Pattern v -> Some v | _ -> None) "" |> regex "domain-pattern"
+          Attack = get r (function InspectArg.Attack v -> Some v | _ -> None) "" |> fun v -> v.Trim()
+          AttackPattern = get r (function InspectArg.Attack_Pattern v -> Some v | _ -> None) "" |> regex "attack-pattern"
           Common = c }
 
     let private annotate c (pr: ParseResults<AnnotateArg>) : AnnotateArgs =
@@ -1041,6 +1116,9 @@ module Cli =
           Out = get r (function AnnotateArg.Out v -> Some v | _ -> None) CliDefaults.AnnotationsOut |> path "out"
           Report = has r (function AnnotateArg.Report -> true | _ -> false)
           SkipBad = has r (function AnnotateArg.Skip_Bad -> true | _ -> false)
+          Calibrate = get r (function AnnotateArg.Calibrate v -> Some v | _ -> None) CliDefaults.Calibrate |> oneOf "calibrate" CliDefaults.Calibrations
+          MinPerClass = get r (function AnnotateArg.Min_Per_Class v -> Some v | _ -> None) CliDefaults.MinPerClass |> atLeast 1 "min-per-class"
+          Sheet = get r (function AnnotateArg.Sheet v -> Some v | _ -> None) ""
           Common = c }
 
     let private augment c (pr: ParseResults<AugmentArg>) : AugmentArgs =
@@ -1236,7 +1314,18 @@ module Cli =
     let private split c (pr: ParseResults<SplitArg>) : SplitArgs =
         let r = newestFirst pr
         let protocol = (get r (function SplitArg.Protocol v -> Some v | _ -> None) "").Trim()
-        match Protocols.tryFind protocol with
+        let sources = tryGet r (function SplitArg.Sources v -> Some v | _ -> None) |> domainsOr "sources"
+        let targets = tryGet r (function SplitArg.Targets v -> Some v | _ -> None) |> domainsOr "targets"
+        let custom = not sources.IsEmpty || not targets.IsEmpty
+        if custom && protocol <> "" then invalid "give either --protocol or --sources and --targets, not both"
+        if custom && (sources.IsEmpty || targets.IsEmpty) then invalid "--sources and --targets go together"
+        if not custom && protocol = "" then invalid "split needs --protocol (or --sources and --targets)"
+        if custom then
+            match sources |> List.filter (fun s -> targets |> List.exists (fun t -> String.Equals(s, t, StringComparison.OrdinalIgnoreCase))) with
+            | [] -> ()
+            | both -> invalid "domain %s is both a source and a target" (String.Join(", ", both))
+        match (if custom then None else Protocols.tryFind protocol) with
+        | None when custom -> ()
         | None -> invalid "--protocol: unknown protocol '%s' (known: %s)" protocol (Protocols.all |> List.map (fun p -> p.Name) |> String.concat ", ")
         | Some p when not p.Drop.IsEmpty ->
             invalid "--protocol %s drops modalities at test: split with %s and evaluate with --drop or --protocol %s" p.Name (p.Name.Substring(0, 4).Replace("p2", "p1")) p.Name
@@ -1246,6 +1335,8 @@ module Cli =
         { Data = get r (function SplitArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
           Root = get r (function SplitArg.Root v -> Some v | _ -> None) ""
           Protocol = protocol
+          Sources = sources
+          Targets = targets
           Out = get r (function SplitArg.Out v -> Some v | _ -> None) CliDefaults.SplitOut |> path "out"
           ValFraction = fraction
           Common = c }

@@ -73,11 +73,21 @@ let private grpoFull: GrpoArgs =
 /// Every option of every subcommand set to a non-default value, and the record it must give.
 let private full: (string list * Command) list =
     [ [ "synth"; "--out"; "o"; "--per-domain"; "9"; "--size"; "32"; "--domains"; "A, B" ],
-      Command.Synth { Out = "o"; PerDomain = 9; Size = 32; Domains = [ "A"; "B" ]; Common = c2 }
-      [ "inspect"; "--data"; "m.txt"; "--root"; "r"; "--limit"; "5"; "--no-check-files"; "--skip-bad" ],
-      Command.Inspect { Data = "m.txt"; Root = "r"; Limit = 5; CheckFiles = false; SkipBad = true; Common = c2 }
-      [ "annotate"; "--data"; "m"; "--root"; "r"; "--out"; "a.jsonl"; "--report"; "--skip-bad" ],
-      Command.Annotate { Data = "m"; Root = "r"; Out = "a.jsonl"; Report = true; SkipBad = true; Common = c2 }
+      Command.Synth { Out = "o"; PerDomain = 9; Size = 32; Domains = [ "A"; "B" ]; Renderer = "world"; Sensors = []; Common = c2 }
+      [ "synth"; "--renderer"; "Foreign"; "--sensor"; "tof16,Kinect16" ],
+      Command.Synth
+          { Out = CliDefaults.SynthDir; PerDomain = CliDefaults.PerDomain; Size = CliDefaults.Size; Domains = CliDefaults.Domains
+            Renderer = "foreign"; Sensors = [ "tof16"; "kinect16" ]; Common = c2 }
+      [ "inspect"; "--data"; "m.txt"; "--root"; "r"; "--limit"; "5"; "--no-check-files"; "--skip-bad"; "--out"; "m.jsonl"
+        "--domain"; "S1"; "--domain-pattern"; "^(?<domain>[^/]+)/"; "--attack"; "print"; "--attack-pattern"; "/(print|replay)/" ],
+      Command.Inspect
+          { Data = "m.txt"; Root = "r"; Limit = 5; CheckFiles = false; SkipBad = true; Out = "m.jsonl"; Domain = "S1"
+            DomainPattern = "^(?<domain>[^/]+)/"; Attack = "print"; AttackPattern = "/(print|replay)/"; Common = c2 }
+      [ "annotate"; "--data"; "m"; "--root"; "r"; "--out"; "a.jsonl"; "--report"; "--skip-bad"; "--calibrate"; "Domain"
+        "--min-per-class"; "3"; "--sheet"; "s.png" ],
+      Command.Annotate
+          { Data = "m"; Root = "r"; Out = "a.jsonl"; Report = true; SkipBad = true; Calibrate = "domain"; MinPerClass = 3
+            Sheet = "s.png"; Common = c2 }
       [ "augment"; "--data"; "m"; "--annotations"; "a"; "--root"; "r"; "--out"; "c"; "--paths"; "7"; "--shuffle"; "PATH"
         "--mode"; "raw"; "--labelled"; "0"; "--alpha"; "1.5"; "--domains"; "C,P" ],
       Command.Augment
@@ -122,7 +132,11 @@ let private full: (string list * Command) list =
       Command.Pipeline
           { Preset = "paper"; Out = "o"; Holdout = "C"; SftSteps = 5; GrpoSteps = 6; PerDomain = 7; Model = "tiny"; Common = c2 }
       [ "split"; "--data"; "m"; "--root"; "r"; "--protocol"; "p3-PS"; "--out"; "o"; "--val-fraction"; "0.2" ],
-      Command.Split { Data = "m"; Root = "r"; Protocol = "p3-PS"; Out = "o"; ValFraction = 0.2; Common = c2 }
+      Command.Split { Data = "m"; Root = "r"; Protocol = "p3-PS"; Sources = []; Targets = []; Out = "o"; ValFraction = 0.2; Common = c2 }
+      [ "split"; "--sources"; "site1, site2"; "--targets"; "site3" ],
+      Command.Split
+          { Data = CliDefaults.Manifest; Root = ""; Protocol = ""; Sources = [ "site1"; "site2" ]; Targets = [ "site3" ]
+            Out = CliDefaults.SplitOut; ValFraction = CliDefaults.ValFraction; Common = c2 }
       [ "bench"; "--what"; "model"; "--out"; "b"; "--repeat"; "1" ],
       Command.Bench { What = "model"; Out = "b"; Repeat = 1; Preset = CliDefaults.BenchPreset; Model = ""; Common = c2 }
       [ "bench"; "--what"; "sft, decode"; "--preset"; "tiny"; "--model"; "runs/grpo" ],
@@ -285,6 +299,17 @@ let tests =
               rejects [ "synth"; "--per-domain"; "-1" ] "--per-domain"
               rejects [ "synth"; "--size"; "4" ] "--size"
               rejects [ "synth"; "--out"; " " ] "--out"
+              rejects [ "synth"; "--renderer"; "blender" ] "--renderer"
+              rejects [ "synth"; "--sensor"; "tof16" ] "--sensor"
+              rejects [ "synth"; "--renderer"; "foreign"; "--sensor"; "webcam" ] "--sensor"
+              rejects [ "synth"; "--renderer"; "foreign"; "--domains"; "C" ] "--domains"
+              rejects [ "annotate"; "--calibrate"; "always" ] "--calibrate"
+              rejects [ "annotate"; "--min-per-class"; "0" ] "--min-per-class"
+              rejects [ "inspect"; "--domain-pattern"; "(unclosed" ] "--domain-pattern"
+              rejects [ "split"; "--sources"; "A" ] "--targets"
+              rejects [ "split"; "--sources"; "A,B"; "--targets"; "b" ] "both a source and a target"
+              rejects [ "split"; "--protocol"; "p1-W"; "--sources"; "A"; "--targets"; "B" ] "--protocol"
+              rejects [ "split" ] "--protocol"
               rejects [ "grpo"; "--group"; "1" ] "--group"
               rejects [ "grpo"; "--top-p"; "1.5" ] "--top-p"
               rejects [ "grpo"; "--temperature"; "0" ] "--temperature"

@@ -74,7 +74,7 @@ let tests =
               let manifest = Path.Combine(dir, "manifest.jsonl")
               Manifest.WriteJsonl(manifest, world 30 [ "C"; "P"; "S"; "W" ])
               let args: SplitArgs =
-                  { Data = manifest; Root = ""; Protocol = "CW->PS"; Out = Path.Combine(dir, "p3"); ValFraction = 0.2
+                  { Data = manifest; Root = ""; Protocol = "CW->PS"; Sources = []; Targets = []; Out = Path.Combine(dir, "p3"); ValFraction = 0.2
                     Common = { Threads = 0; Device = "cpu"; Seed = 5; Verbose = false } }
               Expect.equal (PaFas.Host.Commands.SplitCommand.Run(args, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)) 0 "exit code"
               let load f = Manifest.Load(Path.Combine(dir, "p3", f))

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.FSharp.Collections;
 using PaFas.Core;
 using PaFas.Host.Data;
 
@@ -9,14 +10,18 @@ public static class SplitCommand
 {
     public static int Run(SplitArgs a, ILogger log)
     {
-        var p = Protocols.tryFind(a.Protocol)?.Value
-            ?? throw new ArgumentException($"--protocol: unknown protocol '{a.Protocol}'");
+        // --sources/--targets: any domain names (a real data set's sessions or sensors), named by the arrow form
+        var p = a.Protocol == ""
+            ? new Protocol(string.Join(",", a.Sources) + "->" + string.Join(",", a.Targets), a.Sources, a.Targets, FSharpList<Modality>.Empty,
+                "custom split by domain")
+            : Protocols.tryFind(a.Protocol)?.Value ?? throw new ArgumentException($"--protocol: unknown protocol '{a.Protocol}'");
         var all = Manifest.Load(a.Data, new ManifestOptions { Root = a.Root });
         var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), a.ValFraction, a.Common.Seed, a.Data);
         var files = ProtocolSplit.Write(a.Out, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), train, val, test, a.Data, a.ValFraction, a.Common.Seed);
         log.LogInformation("split {Protocol} ({Arrow}): train {Train}, validation {Val}, test {Test} -> {Out}",
             p.Name, Protocols.arrow(p), files.Train, files.Val, files.Test, a.Out);
-        Console.WriteLine($"{p.Name} ({Protocols.arrow(p)}): train {files.Train}, validation {files.Val}, test {files.Test}");
+        var name = a.Protocol == "" ? p.Name : $"{p.Name} ({Protocols.arrow(p)})";
+        Console.WriteLine($"{name}: train {files.Train}, validation {files.Val}, test {files.Test}");
         Console.WriteLine(Path.GetFullPath(a.Out));
         return 0;
     }

@@ -126,10 +126,19 @@ public static class Annotator
     private static IReadOnlyList<string> SortCues(IEnumerable<string> cues) =>
         cues.OrderBy(c => c.StartsWith("rgb") ? 0 : c.StartsWith("depth") ? 1 : 2).ThenBy(c => c, StringComparer.Ordinal).ToList();
 
-    /// <summary>The statistics of every sample (decoded at <paramref name="size"/>), in parallel, in order.
-    /// Errors name the sample's source.</summary>
-    public static IReadOnlyDictionary<string, double>[] FeaturesOf(IReadOnlyList<SampleRecord> samples, int size = 64, int threads = 0) =>
-        FeaturesOf(ImageLoader.LoadBatch(samples, size, threads), threads);
+    /// <summary>The statistics of every sample (decoded at <paramref name="size"/>), in parallel, in order, a
+    /// chunk of faces in memory at a time. Errors name the sample's source.</summary>
+    public static IReadOnlyDictionary<string, double>[] FeaturesOf(IReadOnlyList<SampleRecord> samples, int size = 64, int threads = 0)
+    {
+        const int chunk = 1024;
+        var outp = new IReadOnlyDictionary<string, double>[samples.Count];
+        for (int start = 0; start < samples.Count; start += chunk)
+        {
+            var part = samples.Skip(start).Take(chunk).ToList();
+            FeaturesOf(ImageLoader.LoadBatch(part, size, threads), threads).CopyTo(outp, start);
+        }
+        return outp;
+    }
 
     /// <summary>The statistics of decoded faces, in parallel, in order.</summary>
     public static IReadOnlyDictionary<string, double>[] FeaturesOf(IReadOnlyList<FaceTensors> faces, int threads = 0)

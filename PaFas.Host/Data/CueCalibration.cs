@@ -41,11 +41,16 @@ public static class CueCalibration
     /// <summary>The attack leaves and the live class the physical expectations are written for.</summary>
     public static readonly IReadOnlySet<string> Leaves = new HashSet<string>(AllAttacks.Append(Live), StringComparer.Ordinal);
 
+    /// <summary>Balanced accuracy below which a learned cut is reported as weak.</summary>
+    public const double WeakSeparation = 0.75;
+
     private static readonly string[] Domed = { Live, Glasses, Silicone, Rigid };
     private static string[] Except(params string[] xs) => Leaves.Where(l => !xs.Contains(l)).OrderBy(l => l, StringComparer.Ordinal).ToArray();
 
-    /// <summary>A calibrated decision: its cut in <see cref="CueThresholds"/>, the positive and negative classes.</summary>
-    private sealed record Rule(string Name, string Cue, Func<CueThresholds, Cut> Get, Func<CueThresholds, Cut, CueThresholds> Set, string[] Positive, string[] Negative);
+    /// <summary>A calibrated decision: its cut in <see cref="CueThresholds"/>, the positive and negative classes,
+    /// and the side the positives must be on where physics fixes it (null for depth, whose encoding may put near
+    /// at either end: a cut in the wrong direction there is the sensor's convention, elsewhere it is noise).</summary>
+    private sealed record Rule(string Name, string Cue, Func<CueThresholds, Cut> Get, Func<CueThresholds, Cut, CueThresholds> Set, string[] Positive, string[] Negative, bool? Above = null);
 
     private static readonly Rule[] Rules =
     {
@@ -54,15 +59,15 @@ public static class CueCalibration
         new("depth relief", "depth:relief", t => t.Relief, (t, c) => t with { Relief = c }, new[] { Live, Glasses, Silicone }, new[] { Rigid }),
         new("depth holes", "depth:holes", t => t.Holes, (t, c) => t with { Holes = c }, new[] { Cutout }, new[] { Flat }),
         // a cut-out shows the attacker's real eyes, which may reflect: neither side
-        new("ir pupil", "ir:pupil", t => t.Pupil, (t, c) => t with { Pupil = c }, new[] { Live }, Except(Live, Cutout)),
-        new("ir hole skin", "ir:skin (holes)", t => t.HoleSkin, (t, c) => t with { HoleSkin = c }, new[] { Cutout }, new[] { Flat, Wrapped, PaperMask }),
-        new("ir eye anomaly", "ir:eyeanomaly", t => t.EyeAnomaly, (t, c) => t with { EyeAnomaly = c }, new[] { Glasses }, new[] { Live }),
-        new("rgb halftone", "rgb:halftone", t => t.Halftone, (t, c) => t with { Halftone = c }, new[] { Flat, Wrapped, Cutout, PaperMask }, new[] { Live, Glasses, Silicone, Rigid, Replay }),
-        new("rgb moire", "rgb:moire", t => t.Moire, (t, c) => t with { Moire = c }, new[] { Replay }, Except(Replay)),
-        new("rgb texture", "rgb:natural", t => t.Texture, (t, c) => t with { Texture = c }, new[] { Live, Glasses, Silicone }, Except(Live, Glasses, Silicone)),
-        new("rgb glare", "rgb:glare", t => t.Glare, (t, c) => t with { Glare = c }, new[] { Replay }, Except(Replay)),
-        new("rgb edges", "rgb:edges", t => t.Edges, (t, c) => t with { Edges = c }, new[] { Rigid, Silicone, PaperMask }, Except(Rigid, Silicone, PaperMask)),
-        new("rgb glasses", "rgb:glasses", t => t.Glasses, (t, c) => t with { Glasses = c }, new[] { Glasses }, new[] { Live }),
+        new("ir pupil", "ir:pupil", t => t.Pupil, (t, c) => t with { Pupil = c }, new[] { Live }, Except(Live, Cutout), true),
+        new("ir hole skin", "ir:skin (holes)", t => t.HoleSkin, (t, c) => t with { HoleSkin = c }, new[] { Cutout }, new[] { Flat, Wrapped, PaperMask }, false),
+        new("ir eye anomaly", "ir:eyeanomaly", t => t.EyeAnomaly, (t, c) => t with { EyeAnomaly = c }, new[] { Glasses }, new[] { Live }, false),
+        new("rgb halftone", "rgb:halftone", t => t.Halftone, (t, c) => t with { Halftone = c }, new[] { Flat, Wrapped, Cutout, PaperMask }, new[] { Live, Glasses, Silicone, Rigid, Replay }, true),
+        new("rgb moire", "rgb:moire", t => t.Moire, (t, c) => t with { Moire = c }, new[] { Replay }, Except(Replay), true),
+        new("rgb texture", "rgb:natural", t => t.Texture, (t, c) => t with { Texture = c }, new[] { Live, Glasses, Silicone }, Except(Live, Glasses, Silicone), true),
+        new("rgb glare", "rgb:glare", t => t.Glare, (t, c) => t with { Glare = c }, new[] { Replay }, Except(Replay), true),
+        new("rgb edges", "rgb:edges", t => t.Edges, (t, c) => t with { Edges = c }, new[] { Rigid, Silicone, PaperMask }, Except(Rigid, Silicone, PaperMask), true),
+        new("rgb glasses", "rgb:glasses", t => t.Glasses, (t, c) => t with { Glasses = c }, new[] { Glasses }, new[] { Live }, false),
     };
 
     /// <summary>The IR reflectance classes and the leaves that physically have them (cut-outs mix paper and skin).</summary>
@@ -138,7 +143,7 @@ public static class CueCalibration
                                  $"and {neg.Count} that should not ({Count(r.Negative, neg.Select(p => p.I).ToList())})");
                     continue;
                 }
-                else { (cut, bacc) = BestCut(stat, pos.Select(p => p.V).ToList(), neg.Select(p => p.V).ToList(), null); note = ""; }
+                else { (cut, bacc) = BestCut(stat, pos.Select(p => p.V).ToList(), neg.Select(p => p.V).ToList(), r.Above); note = bacc < WeakSeparation ? "weak: this statistic hardly separates the classes on this sensor" : ""; }
                 t = r.Set(t, cut);
                 fits.Add(new CutFit(dom, r.Name, r.Cue, cut.ToString(), bacc, pos.Count, neg.Count, note));
             }
@@ -171,7 +176,8 @@ public static class CueCalibration
         {
             var (cut, bacc) = BestCut("ir.ratio", present[k + 1].V, present[k].V, above: true);
             bounds.Add(cut.Threshold);
-            fits.Add(new CutFit(dom, "ir band", $"ir:{present[k].Band}|{present[k + 1].Band}", $"ir.ratio >= {cut.Threshold:G4}", bacc, present[k + 1].V.Count, present[k].V.Count, ""));
+            fits.Add(new CutFit(dom, "ir band", $"ir:{present[k].Band}|{present[k + 1].Band}", $"ir.ratio >= {cut.Threshold:G4}", bacc, present[k + 1].V.Count, present[k].V.Count,
+                bacc < WeakSeparation ? "weak: these reflectance classes overlap on this sensor" : ""));
         }
         return new IrBands(present.Select(p => p.Band).ToArray(), bounds);
     }
