@@ -18,9 +18,8 @@ public static class SplitCommand
         var all = Manifest.Load(a.Data, new ManifestOptions { Root = a.Root });
         var (train, val, test) = ProtocolSplit.Make(all, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), a.ValFraction, a.Common.Seed, a.Data);
         var files = ProtocolSplit.Write(a.Out, p.Name, p.Sources.ToArray(), p.Targets.ToArray(), train, val, test, a.Data, a.ValFraction, a.Common.Seed);
-        log.LogInformation("split {Protocol} ({Arrow}): train {Train}, validation {Val}, test {Test} -> {Out}",
-            p.Name, Protocols.arrow(p), files.Train, files.Val, files.Test, a.Out);
         var name = a.Protocol == "" ? p.Name : $"{p.Name} ({Protocols.arrow(p)})";
+        log.LogInformation("split {Name}: train {Train}, validation {Val}, test {Test} -> {Out}", name, files.Train, files.Val, files.Test, a.Out);
         Console.WriteLine($"{name}: train {files.Train}, validation {files.Val}, test {files.Test}");
         Console.WriteLine(Path.GetFullPath(a.Out));
         return 0;

@@ -80,7 +80,7 @@ public static class ForeignSensors
             var s = sensors[j / perSensor];
             int i = j % perSensor;
             var leaf = LeafOf(s, i, liveFraction);
-            outp[j] = ForeignRenderer.Render(s, leaf, size, SyntheticWorld.SampleSeed(seed ^ 0x5EED, s.Name, i), $"{s.Name}/{(leaf == SyntheticWorld.Live ? "live" : Slug(leaf))}/{i:D5}");
+            outp[j] = ForeignRenderer.Render(s, leaf, size, SyntheticWorld.SampleSeed(seed ^ 0x5EED, s.Name, i), $"{s.Name}/{(leaf == SyntheticWorld.Live ? "real" : Slug(leaf))}/{i:D5}");
         });
         return outp;
     }
@@ -92,7 +92,12 @@ public static class ForeignSensors
         return lives(i + 1) > lives(i) ? SyntheticWorld.Live : s.Attacks[(i - lives(i + 1)) % s.Attacks.Length];
     }
 
-    private static string Slug(string leaf) => leaf.Replace(" Attack", "").Replace(' ', '_').ToLowerInvariant();
+    /// <summary>The class folder: the attack names public data sets use (<see cref="Manifest.DefaultAttackMap"/> reads them).</summary>
+    private static string Slug(string leaf) => leaf switch
+    {
+        SyntheticWorld.Flat => "print", SyntheticWorld.Wrapped => "wrapped", SyntheticWorld.Cutout => "cutout", SyntheticWorld.Replay => "replay",
+        SyntheticWorld.Rigid => "rigid", SyntheticWorld.Silicone => "silicone", SyntheticWorld.PaperMask => "paper_mask", _ => "glasses",
+    };
 
     /// <summary>Writes <c>&lt;out&gt;/&lt;sensor&gt;/&lt;class&gt;/&lt;index&gt;_{rgb,depth,ir}.png</c>, <c>manifest.jsonl</c>
     /// (domain = sensor, ground-truth cues) and <c>sensors.json</c>.</summary>
