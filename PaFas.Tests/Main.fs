@@ -23,6 +23,7 @@ let allTests =
           libtorch HostTorchTests.tests
           DataTests.tests
           SplitTests.tests
+          AnnotatorTests.tests
           libtorch ModelTests.tests
           libtorch TrainingTests.tests
           libtorch EvalTests.tests
