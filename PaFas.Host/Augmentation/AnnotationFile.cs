@@ -12,7 +12,7 @@ public sealed record AnnotationLoad(string File, Dictionary<string, string[]> Cu
     public IEnumerable<string> Warnings()
     {
         if (UnknownIds.Count > 0)
-            yield return $"{File}: {UnknownIds.Count} id{(UnknownIds.Count > 1 ? "s" : "")} match no sample of the manifest and are ignored: " +
+            yield return $"{File}: {UnknownIds.Count} {(UnknownIds.Count > 1 ? "ids match" : "id matches")} no sample of the manifest and are ignored: " +
                 string.Join(", ", UnknownIds.Take(5).Select(u => $"'{u.Id}' (line {u.Line})")) + (UnknownIds.Count > 5 ? ", ..." : "");
         if (Unannotated > 0)
             yield return $"{File}: {Unannotated} samples of the manifest have no line here; their chains cite no cue";
