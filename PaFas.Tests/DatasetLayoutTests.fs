@@ -58,6 +58,12 @@ let tests =
               let chains = Path.Combine(dir, "chains.jsonl")
               pafas [ "augment"; "--data"; Path.Combine(splits, "train.jsonl"); "--annotations"; ann; "--paths"; "2"; "--out"; chains ]
               Expect.stringContains (File.ReadAllText chains) "In the depth map" "chains cite the calibrated cues"
+              // annotations from elsewhere are checked like manifests: a bad line is exit 1 and writes nothing
+              let bad = Path.Combine(dir, "bad.jsonl")
+              File.WriteAllLines(bad, [ File.ReadLines(ann) |> Seq.head; "{\"id\":\"ghost\",\"cues\":\"depth:flat\"}" ])
+              let badOut = Path.Combine(dir, "bad-chains.jsonl")
+              Expect.equal (PaFas.Host.Program.Main [| "augment"; "--data"; Path.Combine(splits, "train.jsonl"); "--annotations"; bad; "--out"; badOut |]) 1 "bad annotations: exit 1"
+              Expect.isFalse (File.Exists badOut) "no chains from bad annotations"
               pafas [ "sft"; "--chains"; chains; "--out"; Path.Combine(dir, "sft"); "--preset"; "tiny"; "--steps"; "2"; "--batch"; "4"; "--eval-every"; "0" ]
               pafas [ "grpo"; "--init"; Path.Combine(dir, "sft"); "--data"; Path.Combine(splits, "train.jsonl"); "--out"; Path.Combine(dir, "grpo")
                       "--steps"; "1"; "--prompts"; "2"; "--group"; "2"; "--max-new"; "24"; "--eval-every"; "0" ]
