@@ -31,7 +31,7 @@ public static class AnnotateCommand
             AtomicFile.WriteAllText(Path.ChangeExtension(a.Out, ".calibration.txt"), text);
             AtomicFile.WriteAllText(Path.ChangeExtension(a.Out, ".calibration.json"), cal.ToJson() + "\n");
             foreach (var f in cal.Fits.Where(f => f.Note.StartsWith("weak", StringComparison.Ordinal)))
-                log.LogWarning("annotate: domain {Domain}: {Decision} ({Cue}) separates its classes poorly (balanced accuracy {B:F3}); its cue is unreliable there",
+                log.LogWarning("annotate: domain {Domain}: {Decision} ({Cue}) separates its classes poorly (balanced accuracy {B:F3}): check its cue on the contact sheet",
                     f.Domain, f.Decision, f.Cue, f.BalancedAccuracy);
         }
         else if (samples.Any(s => !SyntheticWorld.DefaultDomains.Any(d => d.Name == s.Domain)))

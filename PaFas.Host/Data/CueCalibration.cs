@@ -143,7 +143,7 @@ public static class CueCalibration
                                  $"and {neg.Count} that should not ({Count(r.Negative, neg.Select(p => p.I).ToList())})");
                     continue;
                 }
-                else { (cut, bacc) = BestCut(stat, pos.Select(p => p.V).ToList(), neg.Select(p => p.V).ToList(), r.Above); note = bacc < WeakSeparation ? "weak: this statistic hardly separates the classes on this sensor" : ""; }
+                else { (cut, bacc) = BestCut(stat, pos.Select(p => p.V).ToList(), neg.Select(p => p.V).ToList(), r.Above); note = bacc < WeakSeparation ? "weak: the classes overlap on this statistic (unreliable, or only part of the class shows the cue)" : ""; }
                 t = r.Set(t, cut);
                 fits.Add(new CutFit(dom, r.Name, r.Cue, cut.ToString(), bacc, pos.Count, neg.Count, note));
             }
