@@ -24,12 +24,14 @@ let allTests =
           libtorch HostTorchTests.tests
           DataTests.tests
           SplitTests.tests
+          AnnotatorTests.tests
           libtorch ModelTests.tests
           libtorch TrainingTests.tests
           libtorch EvalTests.tests
           libtorch InteropTests.tests
           TrainerRewardsTests.tests
-          libtorch BenchTests.tests ]
+          libtorch BenchTests.tests
+          libtorch DatasetLayoutTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
 /// (which adds escape codes), so CI reads a plain `N passed, N failed`.
