@@ -70,6 +70,8 @@ type AnnotateArgs =
       MinPerClass: int
       /// --sheet: a PNG contact sheet of a few annotated faces per class; "" = none.
       Sheet: string
+      /// --thresholds: apply the thresholds of an earlier run's .calibration.json; "" = none.
+      Thresholds: string
       Common: CommonArgs }
 
 /// `pafas augment`: manifest + annotations -> SFT chains (PNRPS paths, shuffled answers) as JSONL.
@@ -570,6 +572,7 @@ module internal CliGrammar =
         | Calibrate of mode: string
         | Min_Per_Class of n: int
         | Sheet of png: string
+        | Thresholds of file: string
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
@@ -581,6 +584,7 @@ module internal CliGrammar =
                 | Calibrate _ -> "none (the synthetic world's thresholds) | domain (learn them per domain from the labels) | pooled (from all samples)" + d CliDefaults.Calibrate
                 | Min_Per_Class _ -> "labelled samples needed on each side of a calibrated decision" + d CliDefaults.MinPerClass
                 | Sheet _ -> "write a PNG contact sheet of a few annotated faces per class (RGB, depth, IR, cues)"
+                | Thresholds _ -> "apply the thresholds of an earlier --calibrate run (its .calibration.json) instead of learning them"
 
     type AugmentArg =
         | Data of manifest: string
@@ -1111,6 +1115,9 @@ module Cli =
 
     let private annotate c (pr: ParseResults<AnnotateArg>) : AnnotateArgs =
         let r = newestFirst pr
+        let thresholds = get r (function AnnotateArg.Thresholds v -> Some v | _ -> None) ""
+        if thresholds <> "" && has r (function AnnotateArg.Calibrate v -> v.Trim().ToLowerInvariant() <> "none" | _ -> false) then
+            invalid "--thresholds applies an earlier calibration; --calibrate learns a new one: give one of them"
         { Data = get r (function AnnotateArg.Data v -> Some v | _ -> None) CliDefaults.Manifest |> path "data"
           Root = get r (function AnnotateArg.Root v -> Some v | _ -> None) ""
           Out = get r (function AnnotateArg.Out v -> Some v | _ -> None) CliDefaults.AnnotationsOut |> path "out"
@@ -1119,6 +1126,7 @@ module Cli =
           Calibrate = get r (function AnnotateArg.Calibrate v -> Some v | _ -> None) CliDefaults.Calibrate |> oneOf "calibrate" CliDefaults.Calibrations
           MinPerClass = get r (function AnnotateArg.Min_Per_Class v -> Some v | _ -> None) CliDefaults.MinPerClass |> atLeast 1 "min-per-class"
           Sheet = get r (function AnnotateArg.Sheet v -> Some v | _ -> None) ""
+          Thresholds = thresholds
           Common = c }
 
     let private augment c (pr: ParseResults<AugmentArg>) : AugmentArgs =

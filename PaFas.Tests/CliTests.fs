@@ -87,7 +87,11 @@ let private full: (string list * Command) list =
         "--min-per-class"; "3"; "--sheet"; "s.png" ],
       Command.Annotate
           { Data = "m"; Root = "r"; Out = "a.jsonl"; Report = true; SkipBad = true; Calibrate = "domain"; MinPerClass = 3
-            Sheet = "s.png"; Common = c2 }
+            Sheet = "s.png"; Thresholds = ""; Common = c2 }
+      [ "annotate"; "--thresholds"; "c.json"; "--calibrate"; "none" ],
+      Command.Annotate
+          { Data = CliDefaults.Manifest; Root = ""; Out = CliDefaults.AnnotationsOut; Report = false; SkipBad = false
+            Calibrate = "none"; MinPerClass = CliDefaults.MinPerClass; Sheet = ""; Thresholds = "c.json"; Common = c2 }
       [ "augment"; "--data"; "m"; "--annotations"; "a"; "--root"; "r"; "--out"; "c"; "--paths"; "7"; "--shuffle"; "PATH"
         "--mode"; "raw"; "--labelled"; "0"; "--alpha"; "1.5"; "--domains"; "C,P" ],
       Command.Augment
@@ -305,6 +309,7 @@ let tests =
               rejects [ "synth"; "--renderer"; "foreign"; "--domains"; "C" ] "--domains"
               rejects [ "annotate"; "--calibrate"; "always" ] "--calibrate"
               rejects [ "annotate"; "--min-per-class"; "0" ] "--min-per-class"
+              rejects [ "annotate"; "--thresholds"; "c.json"; "--calibrate"; "domain" ] "--thresholds"
               rejects [ "inspect"; "--domain-pattern"; "(unclosed" ] "--domain-pattern"
               rejects [ "split"; "--sources"; "A" ] "--targets"
               rejects [ "split"; "--sources"; "A,B"; "--targets"; "b" ] "both a source and a target"
