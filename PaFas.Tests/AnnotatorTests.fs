@@ -124,6 +124,23 @@ let private calibration =
               Expect.isNonEmpty rep.PerClass "per-class agreement"
           }
 
+          test "a calibration written as JSON reads back to the same decisions" {
+              let recs, feats = sensorSet "kinect16" 60 3
+              // a second domain without glasses attacks: its glasses cues are switched off (an infinite cut)
+              let noGlasses = Array.zip recs feats |> Array.filter (fun (r, _) -> r.Attack <> SyntheticWorld.Glasses)
+              let other = noGlasses |> Array.map (fun (r, _) -> SampleRecord(r.Id + "'", r.Rgb, r.Depth, r.Ir, r.Label, r.Attack, "all", r.Cues, r.Source))
+              let cal = CueCalibration.Fit(Array.append recs other, Array.append feats (Array.map snd noGlasses), 3, false, "m")
+              let p = Path.Combine(Gen.tempDir "ann" "cal", "c.calibration.json")
+              File.WriteAllText(p, cal.ToJson())
+              let back = Calibration.LoadThresholds p
+              Expect.equal (set back.Keys) (set [ "kinect16"; "all" ]) "domains"
+              for i in 0 .. recs.Length - 1 do
+                  Expect.sequenceEqual (Annotator.Decide(feats.[i], back.["kinect16"])) (Annotator.Decide(feats.[i], cal.PerDomain.["kinect16"])) recs.[i].Id
+              Expect.isTrue (cal.ToJson().Contains "Infinity") "switched-off cuts (no glasses) survive as Infinity"
+              File.WriteAllText(p, "{\"domains\": 3}")
+              expectMessage (fun () -> Calibration.LoadThresholds p |> ignore) [ p; "not a calibration file" ]
+          }
+
           test "cue rates per class mark what a class should and should not show" {
               let recs = [| sample "a" true "" "X"; sample "b" false SyntheticWorld.Flat "X" |]
               let pred = readOnlyDict [ "a", ([| "depth:flat"; "ir:paper" |] :> IReadOnlyList<_>); "b", ([| "depth:flat" |] :> IReadOnlyList<_>) ]

@@ -136,6 +136,7 @@ let tests =
                     [ "synth"; "--renderer"; "blender" ], "--renderer"; [ "synth"; "--sensor"; "tof16" ], "--sensor"
                     [ "synth"; "--renderer"; "foreign"; "--sensor"; "webcam" ], "--sensor"; [ "synth"; "--renderer"; "foreign"; "--domains"; "C" ], "--domains"
                     [ "annotate"; "--calibrate"; "always" ], "--calibrate"; [ "annotate"; "--min-per-class"; "0" ], "--min-per-class"
+                    [ "annotate"; "--thresholds"; "c.json"; "--calibrate"; "domain" ], "--thresholds"
                     [ "inspect"; "--domain-pattern"; "(unclosed" ], "--domain-pattern"; [ "inspect"; "--attack-pattern"; "[a-" ], "--attack-pattern"
                     [ "split"; "--sources"; "A" ], "--targets"; [ "split"; "--targets"; "A" ], "--sources"
                     [ "split"; "--sources"; "A,B"; "--targets"; "b" ], "both a source and a target"
@@ -172,7 +173,9 @@ let tests =
               let a = described [ "annotate"; "--calibrate"; "Domain"; "--min-per-class"; "3"; "--sheet"; "s.png" ]
               Expect.equal (a["calibrate"], a["min-per-class"], a["sheet"]) ("domain", "3", "s.png") "annotate"
               let d = described [ "annotate" ]
-              Expect.equal (d["calibrate"], d["min-per-class"], d["sheet"]) ("none", "5", "") "annotate defaults"
+              Expect.equal (d["calibrate"], d["min-per-class"], d["sheet"], d["thresholds"]) ("none", "5", "", "") "annotate defaults"
+              let t = described [ "annotate"; "--thresholds"; "c.json"; "--calibrate"; "none" ]
+              Expect.equal (t["thresholds"], t["calibrate"]) ("c.json", "none") "annotate --thresholds with --calibrate none"
               let _, o = ok [ "split"; "--sources"; "site1, site2"; "--targets"; "site3" ]
               let p = (o :?> PaFas.Host.Commands.SplitOptions).Split
               Expect.equal (p.Name, List.ofSeq p.Sources, List.ofSeq p.Targets, p.Drop.IsEmpty) ("site1,site2->site3", [ "site1"; "site2" ], [ "site3" ], true) "custom split"

@@ -34,9 +34,19 @@ public static class AnnotateCommand
                 log.LogWarning("annotate: domain {Domain}: {Decision} ({Cue}) separates its classes poorly (balanced accuracy {B:F3}): check its cue on the contact sheet",
                     f.Domain, f.Decision, f.Cue, f.BalancedAccuracy);
         }
-        else if (samples.Any(s => !SyntheticWorld.DefaultDomains.Any(d => d.Name == s.Domain)))
+        else if (a.Thresholds == "" && samples.Any(s => !SyntheticWorld.DefaultDomains.Any(d => d.Name == s.Domain)))
             log.LogWarning("annotate: the thresholds are the synthetic world's; on another sensor pass --calibrate domain (learned from the labels)");
-        var ann = samples.Select((s, i) => (s.Id, Annotator.Decide(x[i], cal?.PerDomain[a.Calibrate == "pooled" ? "all" : s.Domain]))).ToList();
+        IReadOnlyDictionary<string, CueThresholds>? perDomain = cal?.PerDomain;
+        if (a.Thresholds != "")
+        {
+            perDomain = Calibration.LoadThresholds(a.Thresholds);
+            var missing = samples.Select(s => s.Domain).Distinct().Where(d => !perDomain.ContainsKey(d) && !perDomain.ContainsKey("all")).ToList();
+            if (missing.Count > 0)
+                throw new InvalidDataException($"{a.Thresholds}: no thresholds for domain{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(d => d == "" ? "(none)" : d))} " +
+                    $"of {a.Data} (it has: {string.Join(", ", perDomain.Keys)})");
+        }
+        CueThresholds? For(SampleRecord s) => perDomain == null ? null : perDomain.TryGetValue(s.Domain, out var t) ? t : perDomain["all"];
+        var ann = samples.Select((s, i) => (s.Id, Annotator.Decide(x[i], For(s)))).ToList();
         Annotator.WriteJsonl(a.Out, ann);
         log.LogInformation("annotate: {N} samples in {S:F1} s -> {Out}", ann.Count, sw.Elapsed.TotalSeconds, a.Out);
         var predicted = ann.ToDictionary(p => p.Id, p => p.Item2);

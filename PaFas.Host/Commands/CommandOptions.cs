@@ -66,6 +66,15 @@ public sealed record AnnotateOptions : CommonOptions
 
     [Flag("sheet", "write a PNG contact sheet of a few annotated faces per class (RGB, depth, IR, cues)")]
     public string Sheet { get; init; } = "";
+
+    [Flag("thresholds", "apply the thresholds of an earlier --calibrate run (its .calibration.json) instead of learning them")]
+    public string Thresholds { get; init; } = "";
+
+    public override IEnumerable<string> Rules()
+    {
+        if (Thresholds != "" && Calibrate != "none")
+            yield return "--thresholds applies an earlier calibration; --calibrate learns a new one: give one of them";
+    }
 }
 
 /// <summary>Options of <c>pafas predict</c>: verdict, taxonomy path, live score and reasoning for one face or a list.</summary>

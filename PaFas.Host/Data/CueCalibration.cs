@@ -22,12 +22,40 @@ public sealed record Calibration(IReadOnlyDictionary<string, CueThresholds> PerD
         return sb.ToString();
     }
 
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     public string ToJson() => JsonSerializer.Serialize(new
     {
         min_per_class = MinPerClass,
         domains = PerDomain.ToDictionary(kv => kv.Key, kv => kv.Value),
         fits = Fits,
-    }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+    }, Json);
+
+    /// <summary>The thresholds per domain of a calibration file written by <c>annotate --calibrate</c> (to annotate
+    /// more faces of the same sensors, labelled or not).</summary>
+    public static IReadOnlyDictionary<string, CueThresholds> LoadThresholds(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: calibration file not found", path);
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            if (!doc.RootElement.TryGetProperty("domains", out var d) || d.ValueKind != JsonValueKind.Object)
+                throw new JsonException("no 'domains' object");
+            var outp = new Dictionary<string, CueThresholds>(StringComparer.Ordinal);
+            foreach (var kv in d.EnumerateObject())
+            {
+                var t = kv.Value.Deserialize<CueThresholds>(Json) ?? throw new JsonException($"domain '{kv.Name}' is null");
+                if (t.Ir == null || t.Ir.Names.Count != t.Ir.Bounds.Count + 1 || t.Ir.Names.Count == 0)
+                    throw new JsonException($"domain '{kv.Name}': IR bands need one more name than bounds");
+                outp[kv.Name] = t;
+            }
+            return outp;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{path}: not a calibration file written by annotate --calibrate ({e.Message})");
+        }
+    }
 }
 
 /// <summary>Calibrates the annotator's thresholds to a sensor from labelled samples: for each decision, the
