@@ -133,6 +133,14 @@ let tests =
                     [ "augment"; "--alpha"; "0.5" ], "--alpha"; [ "augment"; "--paths"; "0" ], "--paths"
                     [ "augment"; "--labelled"; "-1" ], "--labelled"; [ "augment"; "--domains"; "C,,P" ], "--domains"
                     [ "synth"; "--per-domain"; "-1" ], "--per-domain"; [ "synth"; "--size"; "4" ], "--size"; [ "synth"; "--out"; " " ], "--out"
+                    [ "synth"; "--renderer"; "blender" ], "--renderer"; [ "synth"; "--sensor"; "tof16" ], "--sensor"
+                    [ "synth"; "--renderer"; "foreign"; "--sensor"; "webcam" ], "--sensor"; [ "synth"; "--renderer"; "foreign"; "--domains"; "C" ], "--domains"
+                    [ "annotate"; "--calibrate"; "always" ], "--calibrate"; [ "annotate"; "--min-per-class"; "0" ], "--min-per-class"
+                    [ "annotate"; "--thresholds"; "c.json"; "--calibrate"; "domain" ], "--thresholds"
+                    [ "inspect"; "--domain-pattern"; "(unclosed" ], "--domain-pattern"; [ "inspect"; "--attack-pattern"; "[a-" ], "--attack-pattern"
+                    [ "split"; "--sources"; "A" ], "--targets"; [ "split"; "--targets"; "A" ], "--sources"
+                    [ "split"; "--sources"; "A,B"; "--targets"; "b" ], "both a source and a target"
+                    [ "split"; "--protocol"; "p1-W"; "--sources"; "A"; "--targets"; "B" ], "--protocol"
                     [ "grpo"; "--group"; "1" ], "--group"; [ "grpo"; "--top-p"; "1.5" ], "--top-p"; [ "grpo"; "--temperature"; "0" ], "--temperature"
                     [ "grpo"; "--eps-low"; "-0.1" ], "--eps-low"; [ "grpo"; "--loss"; "ppo" ], "--loss"; [ "grpo"; "--scale"; "x" ], "--scale"
                     [ "grpo"; "--reward-mode"; "x" ], "--reward-mode"; [ "grpo"; "--kl"; "-1" ], "--kl"; [ "grpo"; "--iterations"; "0" ], "--iterations"
@@ -152,6 +160,28 @@ let tests =
                     [ "split"; "--protocol"; "p1-W"; "--val-fraction"; "NaN" ], "--val-fraction"
                     [ "bench"; "--threads"; "-1" ], "--threads"; [ "bench"; "--device"; "tpu" ], "--device"; [ "bench"; "--device"; "cuda:x" ], "--device" ] do
                   rejects argv names
+          }
+
+          test "the data-set flags of synth, inspect, annotate and split: case, lists, defaults, the custom split" {
+              let s = described [ "synth"; "--renderer"; "Foreign"; "--sensor"; "tof16,Kinect16" ]
+              Expect.equal (s["renderer"], s["sensor"]) ("foreign", "tof16,kinect16") "synth --renderer foreign --sensor"
+              Expect.equal ((described [ "synth" ])["renderer"], (described [ "synth" ])["sensor"]) ("world", "") "synth defaults"
+              let i =
+                  described [ "inspect"; "--out"; "m.jsonl"; "--domain"; "S1"; "--domain-pattern"; "^(?<domain>[^/]+)/"; "--attack"; "print"
+                              "--attack-pattern"; "/(print|replay)/" ]
+              Expect.equal (i["out"], i["domain"], i["domain-pattern"], i["attack"], i["attack-pattern"])
+                  ("m.jsonl", "S1", "^(?<domain>[^/]+)/", "print", "/(print|replay)/") "inspect"
+              let a = described [ "annotate"; "--calibrate"; "Domain"; "--min-per-class"; "3"; "--sheet"; "s.png" ]
+              Expect.equal (a["calibrate"], a["min-per-class"], a["sheet"]) ("domain", "3", "s.png") "annotate"
+              let d = described [ "annotate" ]
+              Expect.equal (d["calibrate"], d["min-per-class"], d["sheet"], d["thresholds"]) ("none", "5", "", "") "annotate defaults"
+              let t = described [ "annotate"; "--thresholds"; "c.json"; "--calibrate"; "none" ]
+              Expect.equal (t["thresholds"], t["calibrate"]) ("c.json", "none") "annotate --thresholds with --calibrate none"
+              let _, o = ok [ "split"; "--sources"; "site1, site2"; "--targets"; "site3" ]
+              let p = (o :?> PaFas.Host.Commands.SplitOptions).Split
+              Expect.equal (p.Name, List.ofSeq p.Sources, List.ofSeq p.Targets, p.Drop.IsEmpty) ("site1,site2->site3", [ "site1"; "site2" ], [ "site3" ], true) "custom split"
+              let _, o = ok [ "split"; "--protocol"; "p3-PS" ]
+              Expect.equal (o :?> PaFas.Host.Commands.SplitOptions).Split.Name "p3-PS" "a protocol's split"
           }
 
           test "the host maps exceptions to exit codes and one-line messages" {

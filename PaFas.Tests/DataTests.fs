@@ -325,7 +325,7 @@ let synthetic =
             let recs = rs |> Array.map (fun r -> SampleRecord(r.Id, "rgb", (if isNull r.Depth then null else "d"), (if isNull r.Ir then null else "i"), r.Label, r.Leaf, r.Domain, r.Cues, r.Id))
             let pred = Collections.Generic.Dictionary<string, Collections.Generic.IReadOnlyList<string>>()
             for r in rs do pred.[r.Id] <- Annotator.Annotate(FaceTensors(r.Size, r.Rgb, r.Depth, r.Ir))
-            let rep = Annotator.Agreement(recs, pred)
+            let rep = AnnotationReports.Agreement(recs, pred)
             for c in rep.PerCue do
                 if c.Support >= 5 then Expect.isGreaterThan c.F1 0.75 (sprintf "%s F1\n%s" c.Cue (rep.ToText()))
             Expect.isGreaterThan rep.MacroF1 0.9 (rep.ToText())

@@ -27,6 +27,7 @@ let allTests =
           libtorch HostTorchTests.tests
           DataTests.tests
           SplitTests.tests
+          AnnotatorTests.tests
           libtorch ModelTests.tests
           libtorch TrainingTests.tests
           libtorch EvalTests.tests
@@ -35,7 +36,8 @@ let allTests =
           libtorch BenchTests.tests
           GuardTests.tests
           LimitsTests.tests
-          libtorch LimitsTests.libtorchTests ]
+          libtorch LimitsTests.libtorchTests
+          libtorch DatasetLayoutTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
 /// (which adds escape codes), so CI reads a plain `N passed, N failed`.

@@ -25,6 +25,9 @@ let private candidates (o: OptionInfo) =
     | "format" -> [ "vlm-r1" ]
     | "kind" -> [ "grpo" ]
     | "warmup" -> [ "7" ]
+    | "renderer" -> [ "foreign" ]
+    | "sensor" -> [ "tof16,kinect16" ]
+    | "calibrate" -> [ "domain"; "pooled" ]
     | _ ->
         match Values.Choices o.Type with
         | null ->
@@ -35,11 +38,26 @@ let private candidates (o: OptionInfo) =
             else [ "depth" ]
         | choices -> List.ofSeq choices
 
-/// The options of a line as flag -> text; the options type's defaults when the line alone is incomplete.
+/// Flags that a flag needs beside it (cross-flag rules): synth --sensor needs --renderer foreign, split --sources
+/// needs --targets and the reverse.
+let private companions (sub: string) (flag: string) =
+    match sub, flag with
+    | "synth", "sensor" -> [ "--renderer"; "foreign" ]
+    | "split", "sources" -> [ "--targets"; "W" ]
+    | "split", "targets" -> [ "--sources"; "S" ]
+    | _ -> []
+
+/// The options of a line as flag -> text; when the line alone is incomplete, the options type's defaults with the
+/// line's flags applied (unchecked).
 let private defaultsOf (sub: string) (start: string list) =
     match CommandLine.Parse(Array.ofList (sub :: start)) with
     | :? Parsed.Run as r -> r.Options
-    | _ -> Activator.CreateInstance((CommandLine.Find sub).OptionsType) :?> CommonOptions
+    | _ ->
+        let flags =
+            start |> List.chunkBySize 2 |> List.map (function
+                | [ k: string; v ] -> Collections.Generic.KeyValuePair(k.Substring 2, v)
+                | x -> failtestf "%s: flag pairs expected, got %A" sub x)
+        OptionBinder.With(Activator.CreateInstance((CommandLine.Find sub).OptionsType) :?> CommonOptions, flags)
     |> OptionBinder.Describe |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
 
 /// For each flag of a command: the base line it goes with (the command's, or none when the flag replaces it,
@@ -51,7 +69,8 @@ let private flagCases (sub: string) =
               if o.IsSwitch then [ [ "--" + o.Name ] ]
               else candidates o |> List.map (fun v -> [ "--" + o.Name; v ])
           let good =
-              [ baseArgs sub; [] ]
+              [ baseArgs sub; []; companions sub o.Name ]
+              |> List.distinct
               |> List.allPairs lines
               |> List.tryPick (fun (extra, start) ->
                   match CommandLine.Parse(Array.ofList (sub :: start @ extra)) with

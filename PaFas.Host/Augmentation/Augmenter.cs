@@ -9,7 +9,11 @@ using PaFas.Host.IO;
 namespace PaFas.Host.Augmentation;
 
 /// <summary>What <see cref="Augmenter.Run"/> wrote.</summary>
-public sealed record AugmentResult(string OutFile, int Samples, int Chains, int SkippedUnknownAttack, IReadOnlyDictionary<string, int> ChainsPerLeaf);
+public sealed record AugmentResult(string OutFile, int Samples, int Chains, int SkippedUnknownAttack, IReadOnlyDictionary<string, int> ChainsPerLeaf)
+{
+    /// <summary>The annotations file as read (null without --annotations).</summary>
+    public AnnotationLoad? Annotations { get; init; }
+}
 
 /// <summary>manifest + cue annotations -> PNRPS reasoning chains (with answer / path / no shuffle) or raw-label
 /// chains, as JSONL for <c>pafas sft</c>.</summary>
@@ -23,7 +27,8 @@ public static class Augmenter
         var mode = o.Mode == AugmentMode.Raw ? ShuffleMode.NoShuffle : o.Shuffle;
 
         var samples = Manifest.Load(o.Data, new ManifestOptions { Root = o.Root });
-        var external = string.IsNullOrEmpty(o.Annotations) ? null : LoadAnnotations(o.Annotations);
+        var annotations = string.IsNullOrEmpty(o.Annotations) ? null : AnnotationFile.Load(o.Annotations, samples, grammar);
+        var external = annotations?.Cues;
         var domains = o.Domains.Select(d => d.Trim()).Where(d => d != "").ToHashSet(StringComparer.OrdinalIgnoreCase);
         var kept = samples.Where(s => domains.Count == 0 || domains.Contains(s.Domain)).ToList();
         if (kept.Count == 0)
@@ -72,7 +77,7 @@ public static class Augmenter
             sb.Append(ChainCodec.encode(grammar, line)).Append('\n');
         }
         AtomicFile.WriteAllText(o.Out, sb.ToString());
-        return new AugmentResult(o.Out, usable.Count, shuffled.Count, skipped, perLeaf);
+        return new AugmentResult(o.Out, usable.Count, shuffled.Count, skipped, perLeaf) { Annotations = annotations };
     }
 
     /// <summary>A per-sample seed that does not depend on the sample's position (stable under filtering).</summary>
@@ -97,33 +102,6 @@ public static class Augmenter
             if (cue == null) throw new InvalidDataException($"{s.Source}: cue '{t}' is not of the form modality:key");
             yield return cue.Value;
         }
-    }
-
-    /// <summary>Reads <c>{"id": ..., "cues": [...]}</c> lines (the annotator's output or any external model's).</summary>
-    public static Dictionary<string, string[]> LoadAnnotations(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: annotation file not found", path);
-        var d = new Dictionary<string, string[]>();
-        int line = 0;
-        foreach (var raw in PaFas.Host.IO.TextLimits.ReadLines(path))
-        {
-            line++;
-            if (string.IsNullOrWhiteSpace(raw)) continue;
-            try
-            {
-                using var doc = JsonDocument.Parse(raw);
-                var id = doc.RootElement.GetProperty("id").GetString() ?? throw new InvalidDataException("id is null");
-                var cues = doc.RootElement.TryGetProperty("cues", out var c) && c.ValueKind == JsonValueKind.Array
-                    ? c.EnumerateArray().Select(x => x.GetString() ?? "").ToArray()
-                    : Array.Empty<string>();
-                d[id] = cues;
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException)
-            {
-                throw new InvalidDataException($"{path}:{line}: malformed annotation line ({e.Message})");
-            }
-        }
-        return d;
     }
 
     private static FSharpOption<string>? Opt(string? p) => p == null ? null : FSharpOption<string>.Some(p);

@@ -79,6 +79,17 @@ public sealed class OneOfAttribute(params string[] choices) : RuleAttribute
         value is string s && !Choices.Contains(s) ? $"must be one of {string.Join(" | ", Choices)} (got '{s}')" : null;
 }
 
+/// <summary>A .NET regular expression ("" passes: none).</summary>
+public sealed class RegexAttribute : RuleAttribute
+{
+    public override string? Problem(object? value)
+    {
+        if (value is not string s || s == "") return null;
+        try { _ = new System.Text.RegularExpressions.Regex(s); return null; }
+        catch (ArgumentException e) { return $"is not a valid regular expression: {e.Message}"; }
+    }
+}
+
 /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
 public sealed class DeviceAttribute : RuleAttribute
 {

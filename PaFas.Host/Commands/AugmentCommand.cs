@@ -15,6 +15,7 @@ public static class AugmentCommand
         var r = Augmenter.Run(o, GrammarStore.Default);
         log.LogInformation("augment: {Chains} chains from {Samples} samples in {S:F1} s ({Skipped} skipped: spoofs of unknown attack) -> {Out}",
             r.Chains, r.Samples, sw.Elapsed.TotalSeconds, r.SkippedUnknownAttack, r.OutFile);
+        foreach (var w in r.Annotations?.Warnings() ?? Array.Empty<string>()) log.LogWarning("augment: {Warning}", w);
         foreach (var kv in r.ChainsPerLeaf) log.LogInformation("  {Leaf,-28} {N,7} chains", kv.Key, kv.Value);
         Console.WriteLine(r.OutFile);
         return 0;

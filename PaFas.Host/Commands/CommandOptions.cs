@@ -1,3 +1,4 @@
+using Microsoft.FSharp.Collections;
 using PaFas.Core;
 using PaFas.Host.Cli;
 
@@ -20,6 +21,21 @@ public sealed record InspectOptions : CommonOptions
 
     [Flag("skip-bad", "skip malformed lines and report them instead of stopping at the first")]
     public bool SkipBad { get; init; }
+
+    [Flag("out", "write the samples read as a JSONL manifest (with domain and attack) for the other commands")]
+    public string Out { get; init; } = "";
+
+    [Flag("domain", "list files: the domain of every sample")]
+    public string Domain { get; init; } = "";
+
+    [Flag("domain-pattern", "list files: a regex over the first path; group 'domain' (or 1) is the domain"), Regex]
+    public string DomainPattern { get; init; } = "";
+
+    [Flag("attack", "list files: the attack of every spoof line")]
+    public string Attack { get; init; } = "";
+
+    [Flag("attack-pattern", "list files: a regex over the first path; group 'attack' (or 1) is the attack"), Regex]
+    public string AttackPattern { get; init; } = "";
 }
 
 /// <summary>Options of <c>pafas annotate</c>: per-modality cue annotations computed from the images.</summary>
@@ -34,11 +50,31 @@ public sealed record AnnotateOptions : CommonOptions
     [Flag("out", "output annotations JSONL"), NotEmpty]
     public string Out { get; init; } = "runs/synth/annotations.jsonl";
 
-    [Flag("report", "report agreement with the manifest's ground-truth cues, per cue type")]
+    [Flag("report", "report agreement with the manifest's ground-truth cues per cue and per class, and cue rates per class")]
     public bool Report { get; init; }
 
     [Flag("skip-bad", "skip malformed lines and report them instead of stopping at the first")]
     public bool SkipBad { get; init; }
+
+    [Flag("calibrate", "none (the synthetic world's thresholds) | domain (learn them per domain from the labels) | pooled (from all samples)",
+        Value = "none|domain|pooled"),
+     OneOf("none", "domain", "pooled"), Lowercase]
+    public string Calibrate { get; init; } = "none";
+
+    [Flag("min-per-class", "labelled samples needed on each side of a calibrated decision"), AtLeast(1)]
+    public int MinPerClass { get; init; } = 5;
+
+    [Flag("sheet", "write a PNG contact sheet of a few annotated faces per class (RGB, depth, IR, cues)")]
+    public string Sheet { get; init; } = "";
+
+    [Flag("thresholds", "apply the thresholds of an earlier --calibrate run (its .calibration.json) instead of learning them")]
+    public string Thresholds { get; init; } = "";
+
+    public override IEnumerable<string> Rules()
+    {
+        if (Thresholds != "" && Calibrate != "none")
+            yield return "--thresholds applies an earlier calibration; --calibrate learns a new one: give one of them";
+    }
 }
 
 /// <summary>Options of <c>pafas predict</c>: verdict, taxonomy path, live score and reasoning for one face or a list.</summary>
@@ -172,7 +208,8 @@ public sealed record ExportOptions : CommonOptions
     }
 }
 
-/// <summary>Options of <c>pafas split</c>: a protocol's train / validation / test manifests from one manifest.</summary>
+/// <summary>Options of <c>pafas split</c>: a protocol's train / validation / test manifests from one manifest, or a
+/// split by any domain names (<c>--sources</c> / <c>--targets</c>: a real data set's sessions or sensors).</summary>
 public sealed record SplitOptions : CommonOptions
 {
     [Flag("data", "manifest with every domain"), NotEmpty]
@@ -181,8 +218,14 @@ public sealed record SplitOptions : CommonOptions
     [Flag("root", "folder that relative image paths are resolved against")]
     public string Root { get; init; } = "";
 
-    [Flag("protocol", "p1-C|P|S|W, p3-PS|CW, or the arrow form CPS->W (Protocol 2 = Protocol 1 splits + eval --drop) (required)")]
+    [Flag("protocol", "p1-C|P|S|W, p3-PS|CW, or the arrow form CPS->W (Protocol 2 = Protocol 1 splits + eval --drop); or --sources and --targets")]
     public Protocol? Protocol { get; init; }
+
+    [Flag("sources", "instead of --protocol: comma-separated source domains (any names; with --targets)")]
+    public IReadOnlyList<string> Sources { get; init; } = Array.Empty<string>();
+
+    [Flag("targets", "instead of --protocol: comma-separated target (test) domains (with --sources)")]
+    public IReadOnlyList<string> Targets { get; init; } = Array.Empty<string>();
 
     [Flag("out", "folder for train.jsonl, val.jsonl, test.jsonl, split.json"), NotEmpty]
     public string Out { get; init; } = "runs/splits";
@@ -190,11 +233,25 @@ public sealed record SplitOptions : CommonOptions
     [Flag("val-fraction", "fraction of the source samples kept for validation (threshold, best checkpoint)"), Range(0, 1, false, false)]
     public double ValFraction { get; init; } = 0.15;
 
+    /// <summary>Whether the split is by <see cref="Sources"/> and <see cref="Targets"/> rather than a protocol.</summary>
+    public bool IsCustom => Sources.Count > 0 || Targets.Count > 0;
+
+    /// <summary>The split's protocol: <see cref="Protocol"/>, or one named by the arrow form of the sources and
+    /// targets (valid options only).</summary>
+    public Protocol Split => IsCustom
+        ? new Protocol(string.Join(",", Sources) + "->" + string.Join(",", Targets), ListModule.OfSeq(Sources), ListModule.OfSeq(Targets),
+            FSharpList<Modality>.Empty, "custom split by domain")
+        : Protocol ?? throw new InvalidOperationException("split options without a protocol (Validate first)");
+
     public override IEnumerable<string> Rules()
     {
-        if (Protocol == null) yield return "--protocol is required (e.g. p1-W)";
-        else if (!Protocol.Drop.IsEmpty)
+        if (IsCustom && Protocol != null) yield return "give either --protocol or --sources and --targets, not both";
+        else if (IsCustom && (Sources.Count == 0 || Targets.Count == 0)) yield return "--sources and --targets go together";
+        else if (!IsCustom && Protocol == null) yield return "split needs --protocol (or --sources and --targets)";
+        else if (Protocol != null && !Protocol.Drop.IsEmpty)
             yield return $"--protocol {Protocol.Name} drops modalities at test: split with the Protocol 1 protocol of the same domains and evaluate with --protocol {Protocol.Name}";
+        var both = Sources.Where(s => Targets.Contains(s, StringComparer.OrdinalIgnoreCase)).ToArray();
+        if (both.Length > 0) yield return $"domain {string.Join(", ", both)} is both a source and a target";
     }
 }
 

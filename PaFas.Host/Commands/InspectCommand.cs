@@ -10,7 +10,13 @@ public static class InspectCommand
 {
     public static int Run(InspectOptions a, ILogger log)
     {
-        var load = Manifest.LoadWithReport(a.Data, new ManifestOptions { Root = a.Root, SkipBad = a.SkipBad, CheckFiles = !a.NoCheckFiles });
+        if (a.Out != "" && Path.GetFullPath(a.Out) == Path.GetFullPath(a.Data))
+            throw new ArgumentException($"--out {a.Out} is the manifest being read (--data); give another file");
+        var load = Manifest.LoadWithReport(a.Data, new ManifestOptions
+        {
+            Root = a.Root, SkipBad = a.SkipBad, CheckFiles = !a.NoCheckFiles,
+            Domain = a.Domain, DomainPattern = a.DomainPattern, Attack = a.Attack, AttackPattern = a.AttackPattern,
+        });
         var s = a.Limit > 0 ? load.Samples.Take(a.Limit).ToList() : load.Samples.ToList();
         Console.WriteLine($"{a.Data}: {s.Count} samples ({s.Count(x => x.IsLive)} live, {s.Count(x => !x.IsLive)} spoof)");
         void Table(string title, IEnumerable<string> keys)
@@ -25,6 +31,11 @@ public static class InspectCommand
         Table("by domain and class", s.Select(x => $"{x.Domain} {(x.IsLive ? "live" : "spoof")}"));
         int annotated = s.Count(x => x.Cues != null);
         Console.WriteLine($"\ncue annotations: {annotated}/{s.Count} samples");
+        if (a.Out != "")
+        {
+            Manifest.WriteJsonl(a.Out, s);
+            Console.WriteLine($"\nwrote {s.Count} samples as JSONL -> {a.Out}");
+        }
         if (load.Skipped.Count > 0)
         {
             Console.WriteLine($"\nskipped {load.Skipped.Count} lines:");

@@ -131,8 +131,10 @@ public static class Manifest
     private static SampleRecord ParseList(string line, int lineNo, Ctx c)
     {
         var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 4 && parts.Length != 2)
-            throw new LineException($"expected 'rgb depth ir label' (or 'rgb label'), got {parts.Length} fields");
+        if (parts.Length != 4 && parts.Length != 2 && parts.Length != 5)
+            throw new LineException($"expected 'rgb depth ir label' (or 'rgb label', or 'rgb depth ir label domain'), got {parts.Length} fields");
+        string column = "";
+        if (parts.Length == 5) { column = parts[4]; parts = parts[..4]; }
         var lab = parts[^1];
         if (lab != "0" && lab != "1") throw new LineException($"label must be 1 (live) or 0 (spoof), got '{lab}'");
         string? rgbRaw = parts[0], depthRaw = parts.Length == 4 ? parts[1] : null, irRaw = parts.Length == 4 ? parts[2] : null;
@@ -140,7 +142,7 @@ public static class Manifest
         if (rgb == null && depth == null && ir == null) throw new LineException("no image path");
         var firstRaw = new[] { rgbRaw, depthRaw, irRaw }.First(p => ResolvePath(p, c) != null)!;
         var id = Path.ChangeExtension(firstRaw.Replace('\\', '/'), null)!.TrimStart('.', '/');
-        var domain = c.O.Domain != "" ? c.O.Domain : Group(c.DomainRx, firstRaw);
+        var domain = column != "" ? column : c.O.Domain != "" ? c.O.Domain : Group(c.DomainRx, firstRaw);
         // a spoof of an attack the taxonomy does not name keeps ['Spoof Face']: no chain, eval per raw name
         var raw = lab == "1" ? "" : c.O.Attack != "" ? c.O.Attack : Group(c.AttackRx, firstRaw);
         var (label, attack) = Interpret(LabelInput.NewIsLive(lab == "1"), raw, c);

@@ -76,7 +76,7 @@ public static class PipelineRunner
         {
             var ann = Annotator.AnnotateSamples(all, plan.Synth.Size, options.Threads);
             Annotator.WriteJsonl(plan.Augment.Annotations, ann);
-            var rep = Annotator.Agreement(all.Where(s => s.Cues != null).ToList(), ann.ToDictionary(x => x.Id, x => x.Cues));
+            var rep = AnnotationReports.Agreement(all.Where(s => s.Cues != null).ToList(), ann.ToDictionary(x => x.Id, x => x.Cues));
             AtomicFile.WriteAllText(Path.Combine(outDir, "annotations.agreement.txt"), rep.ToText());
             log.LogInformation("annotate: macro F1 {F1:F3} against the world's ground truth, exact cue sets {Exact:P1}", rep.MacroF1, rep.ExactSetRate);
             return 0;
