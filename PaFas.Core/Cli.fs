@@ -81,6 +81,9 @@ type SftArgs =
       Out: string
       /// Model size: "tiny" | "small" | "base" (data/models.json).
       Preset: string
+      /// Start from this checkpoint, run folder or pretrained pack (e.g. data/pretrained/small) instead of fresh
+      /// weights of Preset; "" = fresh.
+      Init: string
       /// "default" | "paper". The recipe sets Steps, Lr, Warmup and Schedule unless those are given explicitly
       /// (see CliDefaults.PaperSft*); the values below are already the resolved ones.
       Recipe: string
@@ -104,6 +107,33 @@ type SftArgs =
       /// --resume: continue from <Out>/last (optimizer, RNG and step included).
       Resume: bool
       /// --force: delete the run files already in <Out> and start over.
+      Force: bool
+      Common: CommonArgs }
+
+/// `pafas pretrain`: perception pretraining on an unlimited stream of randomized-sensor faces (no FAS labels).
+type PretrainArgs =
+    { Out: string
+      /// Model size: "tiny" | "small" | "base".
+      Preset: string
+      Steps: int
+      Lr: float
+      /// Faces (sequences) per step.
+      Batch: int
+      Warmup: int
+      /// "cosine" | "constant".
+      Schedule: string
+      /// Share of the describe task (the rest: the one-modality task), in [0, 1].
+      DescribeShare: float
+      /// Faces per protocol domain of the held-out perception probe; 0 = none.
+      ProbePerDomain: int
+      /// Seed of the probe's faces.
+      ProbeSeed: int
+      EvalEvery: int
+      LogEvery: int
+      SaveEvery: int
+      /// After training, write final/ as a pretrained pack (float16 parts + pack.json) into this new folder; "" = no.
+      Pack: string
+      Resume: bool
       Force: bool
       Common: CommonArgs }
 
@@ -250,6 +280,11 @@ type PipelineArgs =
       PerDomain: int
       /// Model size preset override; "" = the pipeline preset's.
       Model: string
+      /// SFT's initial weights: a pretrained pack, checkpoint or run folder; "" = the shipped pack of the model
+      /// preset (data/pretrained/<preset>) when there is one.
+      Pretrained: string
+      /// --from-scratch: SFT starts from fresh weights (the ablation of pretraining).
+      FromScratch: bool
       Common: CommonArgs }
 
 /// `pafas split`: a protocol's train / validation / test manifests from one manifest.
@@ -289,6 +324,7 @@ type Command =
     | Annotate of AnnotateArgs
     | Augment of AugmentArgs
     | Sft of SftArgs
+    | Pretrain of PretrainArgs
     | Grpo of GrpoArgs
     | Eval of EvalArgs
     | Predict of PredictArgs
@@ -404,6 +440,23 @@ module CliDefaults =
     let PaperSftWarmup = 0
     [<Literal>]
     let PaperSftSchedule = "constant"
+
+    [<Literal>]
+    let PretrainOut = "runs/pretrain"
+    [<Literal>]
+    let PretrainSteps = 600
+    [<Literal>]
+    let PretrainLr = 1e-3
+    [<Literal>]
+    let PretrainBatch = 32
+    [<Literal>]
+    let PretrainWarmup = 30
+    [<Literal>]
+    let DescribeShare = 0.5
+    [<Literal>]
+    let ProbePerDomain = 24
+    [<Literal>]
+    let ProbeSeed = 7
 
     [<Literal>]
     let GrpoSteps = 500
@@ -562,6 +615,7 @@ module internal CliGrammar =
         | Root of dir: string
         | Out of dir: string
         | Preset of name: string
+        | Init of checkpoint: string
         | Recipe of name: string
         | Steps of int
         | Lr of float
@@ -584,6 +638,7 @@ module internal CliGrammar =
                 | Root _ -> "folder that relative image paths are resolved against"
                 | Out _ -> "run folder" + d CliDefaults.SftOut
                 | Preset _ -> "model size: tiny | small | base" + d CliDefaults.ModelPreset
+                | Init _ -> "start from this checkpoint, run folder or pretrained pack (e.g. data/pretrained/small) instead of fresh weights"
                 | Recipe _ ->
                     sprintf "default | paper (paper: %d steps, constant lr %g, no warm-up; explicit options win)"
                         CliDefaults.PaperSftSteps CliDefaults.PaperSftLr
@@ -599,6 +654,43 @@ module internal CliGrammar =
                 | Log_Every _ -> "log metrics every K steps" + d CliDefaults.LogEvery
                 | Save_Every _ -> "checkpoint last/ every K steps; 0 = only at the end" + d CliDefaults.SaveEvery
                 | Resume -> "continue from <out>/last (optimizer, RNG state and step)"
+                | Force -> "delete the run already in <out> and start over"
+
+    type PretrainArg =
+        | Out of dir: string
+        | Preset of name: string
+        | Steps of int
+        | Lr of float
+        | Batch of int
+        | Warmup of steps: int
+        | Schedule of name: string
+        | Describe_Share of float
+        | Probe_Per_Domain of int
+        | Probe_Seed of int
+        | Eval_Every of steps: int
+        | Log_Every of steps: int
+        | Save_Every of steps: int
+        | Pack of dir: string
+        | Resume
+        | Force
+        interface IArgParserTemplate with
+            member a.Usage =
+                match a with
+                | Out _ -> "run folder" + d CliDefaults.PretrainOut
+                | Preset _ -> "model size: tiny | small | base" + d CliDefaults.ModelPreset
+                | Steps _ -> "optimiser steps" + d CliDefaults.PretrainSteps
+                | Lr _ -> "peak learning rate (AdamW)" + d CliDefaults.PretrainLr
+                | Batch _ -> "stream faces per step" + d CliDefaults.PretrainBatch
+                | Warmup _ -> "linear warm-up steps" + d CliDefaults.PretrainWarmup
+                | Schedule _ -> "cosine | constant after warm-up" + d CliDefaults.Schedule
+                | Describe_Share _ -> "share of the describe task (the rest: describe one named modality)" + d CliDefaults.DescribeShare
+                | Probe_Per_Domain _ -> "held-out probe faces per protocol domain C, P, S, W; 0 = none" + d CliDefaults.ProbePerDomain
+                | Probe_Seed _ -> "seed of the probe's faces" + d CliDefaults.ProbeSeed
+                | Eval_Every _ -> "run the perception probe every K steps; 0 = only at the end" + d CliDefaults.EvalEvery
+                | Log_Every _ -> "log metrics every K steps" + d CliDefaults.LogEvery
+                | Save_Every _ -> "checkpoint last/ every K steps; 0 = only at the end" + d CliDefaults.SaveEvery
+                | Pack _ -> "write final/ as a pretrained pack (float16 parts + pack.json) into this new folder"
+                | Resume -> "continue from <out>/last"
                 | Force -> "delete the run already in <out> and start over"
 
     type GrpoArg =
@@ -792,6 +884,8 @@ module internal CliGrammar =
         | Grpo_Steps of int
         | Per_Domain of int
         | Model of preset: string
+        | Pretrained of dir: string
+        | From_Scratch
         interface IArgParserTemplate with
             member a.Usage =
                 match a with
@@ -802,6 +896,8 @@ module internal CliGrammar =
                 | Grpo_Steps _ -> "override the preset's GRPO steps"
                 | Per_Domain _ -> "override the preset's synthetic samples per domain"
                 | Model _ -> "override the preset's model size: tiny | small | base"
+                | Pretrained _ -> "SFT's initial weights: pretrained pack, checkpoint or run folder (default: data/pretrained/<model> when shipped)"
+                | From_Scratch -> "SFT starts from fresh weights, not the pretrained backbone (ablation)"
 
     type BenchArg =
         | What of target: string
@@ -829,6 +925,7 @@ module internal CliGrammar =
         | [<CliPrefix(CliPrefix.None)>] Annotate of ParseResults<AnnotateArg>
         | [<CliPrefix(CliPrefix.None)>] Augment of ParseResults<AugmentArg>
         | [<CliPrefix(CliPrefix.None)>] Sft of ParseResults<SftArg>
+        | [<CliPrefix(CliPrefix.None)>] Pretrain of ParseResults<PretrainArg>
         | [<CliPrefix(CliPrefix.None)>] Grpo of ParseResults<GrpoArg>
         | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArg>
         | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<PredictArg>
@@ -851,6 +948,7 @@ module internal CliGrammar =
                 | Annotate _ -> "compute per-modality cue annotations from the images"
                 | Augment _ -> "manifest + cues -> PNRPS reasoning chains with answer shuffling (JSONL)"
                 | Sft _ -> "supervised fine-tuning on augmented chains"
+                | Pretrain _ -> "perception pretraining on randomized-sensor faces (describe the modalities; no FAS labels)"
                 | Grpo _ -> "GRPO from an SFT checkpoint"
                 | Eval _ -> "evaluate a model on a test set: HTER, AUC, ACER, APCER, BPCER, EER, report"
                 | Predict _ -> "verdict, taxonomy path, live score and reasoning for faces"
@@ -872,7 +970,7 @@ module Cli =
 
     /// Subcommand names in the order of the help text.
     let subcommands =
-        [ "synth"; "inspect"; "annotate"; "augment"; "sft"; "grpo"; "eval"; "predict"; "metrics"; "score"
+        [ "synth"; "inspect"; "annotate"; "augment"; "pretrain"; "sft"; "grpo"; "eval"; "predict"; "metrics"; "score"
           "export"; "pipeline"; "split"; "bench" ]
 
     let private parser =
@@ -894,6 +992,7 @@ module Cli =
         | Command.Annotate _ -> "annotate"
         | Command.Augment _ -> "augment"
         | Command.Sft _ -> "sft"
+        | Command.Pretrain _ -> "pretrain"
         | Command.Grpo _ -> "grpo"
         | Command.Eval _ -> "eval"
         | Command.Predict _ -> "predict"
@@ -916,6 +1015,7 @@ module Cli =
         | Command.Annotate a -> a.Common
         | Command.Augment a -> a.Common
         | Command.Sft a -> a.Common
+        | Command.Pretrain a -> a.Common
         | Command.Grpo a -> a.Common
         | Command.Eval a -> a.Common
         | Command.Predict a -> a.Common
@@ -1076,6 +1176,7 @@ module Cli =
           Root = get r (function SftArg.Root v -> Some v | _ -> None) ""
           Out = get r (function SftArg.Out v -> Some v | _ -> None) CliDefaults.SftOut |> path "out"
           Preset = get r (function SftArg.Preset v -> Some v | _ -> None) CliDefaults.ModelPreset |> oneOf "preset" CliDefaults.Presets
+          Init = tryGet r (function SftArg.Init v -> Some v | _ -> None) |> Option.map (path "init") |> Option.defaultValue ""
           Recipe = recipe
           Steps = steps
           Lr = get r (function SftArg.Lr v -> Some v | _ -> None) (if paper then CliDefaults.PaperSftLr else CliDefaults.SftLr) |> positiveF "lr"
@@ -1094,6 +1195,34 @@ module Cli =
           Force =
             let force = has r (function SftArg.Force -> true | _ -> false)
             if force && has r (function SftArg.Resume -> true | _ -> false) then invalid "--resume and --force exclude each other"
+            force
+          Common = c }
+
+    let private pretrain c (pr: ParseResults<PretrainArg>) : PretrainArgs =
+        let r = newestFirst pr
+        let steps = get r (function PretrainArg.Steps v -> Some v | _ -> None) CliDefaults.PretrainSteps |> atLeast 1 "steps"
+        let warmup = get r (function PretrainArg.Warmup v -> Some v | _ -> None) (min CliDefaults.PretrainWarmup (steps / 10)) |> atLeast 0 "warmup"
+        if warmup > steps then invalid "--warmup (%d) must not exceed --steps (%d)" warmup steps
+        let share = get r (function PretrainArg.Describe_Share v -> Some v | _ -> None) CliDefaults.DescribeShare |> finite "describe-share"
+        if share < 0.0 || share > 1.0 then invalid "--describe-share must be in [0, 1] (got %g)" share
+        { Out = get r (function PretrainArg.Out v -> Some v | _ -> None) CliDefaults.PretrainOut |> path "out"
+          Preset = get r (function PretrainArg.Preset v -> Some v | _ -> None) CliDefaults.ModelPreset |> oneOf "preset" CliDefaults.Presets
+          Steps = steps
+          Lr = get r (function PretrainArg.Lr v -> Some v | _ -> None) CliDefaults.PretrainLr |> positiveF "lr"
+          Batch = get r (function PretrainArg.Batch v -> Some v | _ -> None) CliDefaults.PretrainBatch |> atLeast 1 "batch"
+          Warmup = warmup
+          Schedule = get r (function PretrainArg.Schedule v -> Some v | _ -> None) CliDefaults.Schedule |> oneOf "schedule" CliDefaults.Schedules
+          DescribeShare = share
+          ProbePerDomain = get r (function PretrainArg.Probe_Per_Domain v -> Some v | _ -> None) CliDefaults.ProbePerDomain |> atLeast 0 "probe-per-domain"
+          ProbeSeed = get r (function PretrainArg.Probe_Seed v -> Some v | _ -> None) CliDefaults.ProbeSeed
+          EvalEvery = get r (function PretrainArg.Eval_Every v -> Some v | _ -> None) CliDefaults.EvalEvery |> atLeast 0 "eval-every"
+          LogEvery = get r (function PretrainArg.Log_Every v -> Some v | _ -> None) CliDefaults.LogEvery |> atLeast 1 "log-every"
+          SaveEvery = get r (function PretrainArg.Save_Every v -> Some v | _ -> None) CliDefaults.SaveEvery |> atLeast 0 "save-every"
+          Pack = tryGet r (function PretrainArg.Pack v -> Some v | _ -> None) |> Option.map (path "pack") |> Option.defaultValue ""
+          Resume = has r (function PretrainArg.Resume -> true | _ -> false)
+          Force =
+            let force = has r (function PretrainArg.Force -> true | _ -> false)
+            if force && has r (function PretrainArg.Resume -> true | _ -> false) then invalid "--resume and --force exclude each other"
             force
           Common = c }
 
@@ -1231,6 +1360,13 @@ module Cli =
             match tryGet r (function PipelineArg.Model v -> Some v | _ -> None) with
             | Some m -> oneOf "model" CliDefaults.Presets m
             | None -> ""
+          Pretrained =
+            let scratch = has r (function PipelineArg.From_Scratch -> true | _ -> false)
+            match tryGet r (function PipelineArg.Pretrained v -> Some v | _ -> None) with
+            | Some _ when scratch -> invalid "--pretrained and --from-scratch exclude each other"
+            | Some v -> path "pretrained" v
+            | None -> ""
+          FromScratch = has r (function PipelineArg.From_Scratch -> true | _ -> false)
           Common = c }
 
     let private split c (pr: ParseResults<SplitArg>) : SplitArgs =
@@ -1271,6 +1407,7 @@ module Cli =
             | Some(TopArg.Annotate r) -> Ok(Command.Annotate(annotate c r))
             | Some(TopArg.Augment r) -> Ok(Command.Augment(augment c r))
             | Some(TopArg.Sft r) -> Ok(Command.Sft(sft c r))
+            | Some(TopArg.Pretrain r) -> Ok(Command.Pretrain(pretrain c r))
             | Some(TopArg.Grpo r) -> Ok(Command.Grpo(grpo c r))
             | Some(TopArg.Eval r) -> Ok(Command.Eval(eval c r))
             | Some(TopArg.Predict r) -> Ok(Command.Predict(predict c r))

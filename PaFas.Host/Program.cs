@@ -89,6 +89,7 @@ public static class Program
         Command.Annotate c => AnnotateCommand.Run(c.Item, log),
         Command.Augment c => AugmentCommand.Run(c.Item, log),
         Command.Sft c => SftCommand.Run(c.Item, log),
+        Command.Pretrain c => PretrainCommand.Run(c.Item, log),
         Command.Grpo c => GrpoCommand.Run(c.Item, log),
         Command.Eval c => EvalCommand.Run(c.Item, log),
         Command.Predict c => PredictCommand.Run(c.Item, log),

@@ -30,6 +30,7 @@ let private minimal =
       "inspect", []
       "annotate", []
       "augment", []
+      "pretrain", []
       "sft", []
       "grpo", []
       "eval", []
@@ -48,12 +49,12 @@ let private globals = [ "--threads"; "2"; "--device"; "CUDA:1"; "--seed"; "7"; "
 
 /// sft and grpo with every option but --resume/--force set to a non-default value; `full` adds one of the two.
 let private sftArgv =
-    [ "sft"; "--chains"; "c"; "--val"; "v"; "--root"; "r"; "--out"; "o"; "--preset"; "tiny"; "--recipe"; "default"
+    [ "sft"; "--chains"; "c"; "--val"; "v"; "--root"; "r"; "--out"; "o"; "--preset"; "tiny"; "--init"; "p"; "--recipe"; "default"
       "--steps"; "12"; "--lr"; "0.001"; "--batch"; "3"; "--grad-accum"; "2"; "--warmup"; "4"; "--schedule"; "constant"
       "--weight-decay"; "0"; "--clip-grad"; "0.5"; "--eval-every"; "0"; "--log-every"; "2"; "--save-every"; "6" ]
 
 let private sftFull: SftArgs =
-    { Chains = "c"; Val = "v"; Root = "r"; Out = "o"; Preset = "tiny"; Recipe = "default"; Steps = 12; Lr = 0.001
+    { Chains = "c"; Val = "v"; Root = "r"; Out = "o"; Preset = "tiny"; Init = "p"; Recipe = "default"; Steps = 12; Lr = 0.001
       Batch = 3; GradAccum = 2; Warmup = 4; Schedule = "constant"; WeightDecay = 0.0; ClipGrad = 0.5; EvalEvery = 0
       LogEvery = 2; SaveEvery = 6; Resume = false; Force = false; Common = c2 }
 
@@ -83,6 +84,20 @@ let private full: (string list * Command) list =
       Command.Augment
           { Data = "m"; Annotations = "a"; Root = "r"; Out = "c"; Paths = 7; Shuffle = "path"; Mode = "raw"; Labelled = 0
             Alpha = 1.5; Domains = [ "C"; "P" ]; Common = c2 }
+      [ "pretrain"; "--out"; "o"; "--preset"; "tiny"; "--steps"; "20"; "--lr"; "0.002"; "--batch"; "4"; "--warmup"; "3"
+        "--schedule"; "constant"; "--describe-share"; "0.25"; "--probe-per-domain"; "0"; "--probe-seed"; "3"; "--eval-every"; "5"
+        "--log-every"; "2"; "--save-every"; "10"; "--pack"; "pk"; "--force" ],
+      Command.Pretrain
+          { Out = "o"; Preset = "tiny"; Steps = 20; Lr = 0.002; Batch = 4; Warmup = 3; Schedule = "constant"; DescribeShare = 0.25
+            ProbePerDomain = 0; ProbeSeed = 3; EvalEvery = 5; LogEvery = 2; SaveEvery = 10; Pack = "pk"; Resume = false; Force = true
+            Common = c2 }
+      [ "pretrain"; "--resume" ],
+      Command.Pretrain
+          { Out = CliDefaults.PretrainOut; Preset = "small"; Steps = CliDefaults.PretrainSteps; Lr = CliDefaults.PretrainLr
+            Batch = CliDefaults.PretrainBatch; Warmup = CliDefaults.PretrainWarmup; Schedule = CliDefaults.Schedule
+            DescribeShare = CliDefaults.DescribeShare; ProbePerDomain = CliDefaults.ProbePerDomain; ProbeSeed = CliDefaults.ProbeSeed
+            EvalEvery = CliDefaults.EvalEvery; LogEvery = CliDefaults.LogEvery; SaveEvery = CliDefaults.SaveEvery; Pack = ""
+            Resume = true; Force = false; Common = c2 }
       sftArgv @ [ "--resume" ], Command.Sft { sftFull with Resume = true }
       sftArgv @ [ "--force" ], Command.Sft { sftFull with Force = true }
       grpoArgv @ [ "--resume" ], Command.Grpo { grpoFull with Resume = true }
@@ -118,9 +133,14 @@ let private full: (string list * Command) list =
       [ "export"; "--format"; "vlm-r1"; "--kind"; "grpo"; "--data"; "m.jsonl"; "--root"; "r"; "--out"; "x.jsonl" ],
       Command.Export { Model = CliDefaults.Model; Out = "x.jsonl"; Format = "vlm-r1"; Kind = "grpo"; Data = "m.jsonl"; Root = "r"; Common = c2 }
       [ "pipeline"; "--preset"; "paper"; "--out"; "o"; "--holdout"; "C"; "--sft-steps"; "5"; "--grpo-steps"; "6"
-        "--per-domain"; "7"; "--model"; "tiny" ],
+        "--per-domain"; "7"; "--model"; "tiny"; "--pretrained"; "pk" ],
       Command.Pipeline
-          { Preset = "paper"; Out = "o"; Holdout = "C"; SftSteps = 5; GrpoSteps = 6; PerDomain = 7; Model = "tiny"; Common = c2 }
+          { Preset = "paper"; Out = "o"; Holdout = "C"; SftSteps = 5; GrpoSteps = 6; PerDomain = 7; Model = "tiny"; Pretrained = "pk"
+            FromScratch = false; Common = c2 }
+      [ "pipeline"; "--from-scratch" ],
+      Command.Pipeline
+          { Preset = "demo"; Out = CliDefaults.PipelineOut; Holdout = "W"; SftSteps = 0; GrpoSteps = 0; PerDomain = 0; Model = ""
+            Pretrained = ""; FromScratch = true; Common = c2 }
       [ "split"; "--data"; "m"; "--root"; "r"; "--protocol"; "p3-PS"; "--out"; "o"; "--val-fraction"; "0.2" ],
       Command.Split { Data = "m"; Root = "r"; Protocol = "p3-PS"; Out = "o"; ValFraction = 0.2; Common = c2 }
       [ "bench"; "--what"; "model"; "--out"; "b"; "--repeat"; "1" ],
@@ -276,6 +296,10 @@ let tests =
               rejects [ "sft"; "--preset"; "huge" ] "--preset"
               rejects [ "sft"; "--schedule"; "linear" ] "--schedule"
               rejects [ "sft"; "--recipe"; "x" ] "--recipe"
+              rejects [ "pretrain"; "--describe-share"; "1.5" ] "--describe-share"
+              rejects [ "pretrain"; "--steps"; "10"; "--warmup"; "11" ] "--warmup"
+              rejects [ "pretrain"; "--resume"; "--force" ] "--resume"
+              rejects [ "pipeline"; "--pretrained"; "p"; "--from-scratch" ] "--from-scratch"
               rejects [ "augment"; "--shuffle"; "sideways" ] "--shuffle"
               rejects [ "augment"; "--mode"; "x" ] "--mode"
               rejects [ "augment"; "--alpha"; "1" ] "--alpha"

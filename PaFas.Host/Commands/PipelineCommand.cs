@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
+using PaFas.Host.Model;
 using PaFas.Host.Pipeline;
 
 namespace PaFas.Host.Commands;
@@ -15,6 +16,10 @@ public static class PipelineCommand
         if (a.GrpoSteps > 0) p = p with { GrpoSteps = a.GrpoSteps };
         if (a.PerDomain > 0) p = p with { PerDomain = a.PerDomain };
         if (a.Model != "") p = p with { Model = a.Model };
+        var init = a.FromScratch ? "" : a.Pretrained != "" ? a.Pretrained : PretrainedPack.Shipped(p.Model) ?? "";
+        if (!a.FromScratch && init == "")
+            log.LogWarning("pipeline: no pretrained pack is shipped for model {Model} (data/pretrained/{Model}); SFT starts from scratch", p.Model, p.Model);
+        p = p with { Init = init };
         var r = PipelineRunner.Run(p, a.Out, a.Holdout, a.Common.Seed, a.Common.Threads, a.Common.Device, log, Program.Cancellation);
         Console.WriteLine();
         Console.WriteLine($"PA-FAS pipeline ({p.Name}) finished in {r.Seconds / 60:F1} min. Held-out domain {a.Holdout}:");

@@ -11,7 +11,7 @@ public static class SftCommand
     {
         var r = SftTrainer.Run(new SftOptions
         {
-            Chains = a.Chains, Val = a.Val, Root = a.Root, Out = a.Out, Preset = a.Preset, Steps = a.Steps, Lr = a.Lr,
+            Chains = a.Chains, Val = a.Val, Root = a.Root, Out = a.Out, Preset = a.Preset, Init = a.Init, Steps = a.Steps, Lr = a.Lr,
             Batch = a.Batch, GradAccum = a.GradAccum, Warmup = a.Warmup, Schedule = a.Schedule, WeightDecay = a.WeightDecay,
             ClipNorm = a.ClipGrad, EvalEvery = a.EvalEvery, LogEvery = a.LogEvery, SaveEvery = a.SaveEvery, Resume = a.Resume, Force = a.Force,
             Seed = a.Common.Seed, Device = a.Common.Device, Threads = a.Common.Threads, Cancel = Program.Cancellation,

@@ -18,6 +18,9 @@ public sealed record PipelinePreset
     public int PerDomain { get; init; }
     public int ImageSize { get; init; } = 64;
     public string Model { get; init; } = "small";
+    /// <summary>SFT's initial weights: a pretrained pack, checkpoint or run folder; "" = fresh weights of
+    /// <see cref="Model"/> (from scratch). <c>pafas pipeline</c> sets the shipped pack of the model preset.</summary>
+    public string Init { get; init; } = "";
     public int Labelled { get; init; } = 800;
     public int Paths { get; init; } = 50;
     public double Alpha { get; init; } = 2.0;
@@ -132,7 +135,7 @@ public static class PipelineRunner
         var sftDir = Path.Combine(outDir, "sft");
         var sft = Stage("sft", () => SftTrainer.Run(new SftOptions
         {
-            Chains = chains.OutFile, Val = valPath, Out = sftDir, Preset = p.Model, Steps = p.SftSteps, Lr = p.SftLr,
+            Chains = chains.OutFile, Val = valPath, Out = sftDir, Preset = p.Model, Init = p.Init, Steps = p.SftSteps, Lr = p.SftLr,
             Batch = p.SftBatch, Warmup = p.SftWarmup, Schedule = p.SftSchedule, EvalEvery = p.EvalEvery, SaveEvery = p.EvalEvery,
             Seed = seed, Device = device, Threads = threads, Force = true, MaxNewTokens = p.MaxNewTokens, ValSamples = p.ValSamples,
             Cancel = cancel,
@@ -178,7 +181,7 @@ public static class PipelineRunner
             "synth" => $"{p.PerDomain} samples per domain, {p.ImageSize}x{p.ImageSize}",
             "annotate" => "cue annotation from the images (annotations.agreement.txt)",
             "augment" => $"{chains.Samples} labelled samples x up to {p.Paths} PNRPS paths = {chains.Chains} chains, {p.Shuffle} shuffle",
-            "sft" => $"{sft.Step} steps ({p.Model} model), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
+            "sft" => $"{sft.Step} steps ({p.Model} model, from {(p.Init == "" ? "scratch" : p.Init)}), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
             "grpo" => $"{grpo.Step} steps, {p.GrpoPrompts} prompts x {p.GrpoGroup} completions, reward {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanTiedFraction:F1}%",
             "eval" => $"{nTest} held-out samples, threshold from {nVal} validation samples",
             _ => "",
