@@ -138,6 +138,7 @@ public static class PretrainTrainer
             if (session.Due(o.SaveEvery) && !end) session.Save(RunFolder.Last, withOptimizer: true);
         }
         bool completed = session.Step >= o.Steps;
+        if (probe != null && last == null && completed) last = Probe();   // a resumed run that had no step left to train
         session.Finish(completed);
         log.LogInformation("pretrain: {State} at step {Step}; run folder {Dir}", completed ? "finished" : "stopped", session.Step, run.Dir);
         return new PretrainResult(run.Dir, completed ? run.FinalDir : run.LastDir, session.Step, completed, firstLoss, lastLoss, last, clock.Elapsed.TotalSeconds);
