@@ -34,7 +34,7 @@ let private rejects (argv: string list) (names: string) =
 
 /// The smallest command line of each subcommand (metrics needs --scores, predict an image, split a protocol).
 let minimal =
-    [ "synth", []; "inspect", []; "annotate", []; "augment", []; "sft", []; "grpo", []; "eval", []
+    [ "synth", []; "inspect", []; "annotate", []; "augment", []; "pretrain", []; "sft", []; "grpo", []; "eval", []
       "predict", [ "--rgb"; "face.png" ]; "metrics", [ "--scores"; "s.csv" ]; "score", []; "export", []; "pipeline", []
       "split", [ "--protocol"; "p1-W" ]; "bench", [] ]
 
@@ -129,6 +129,10 @@ let tests =
                     [ "sft"; "--lr"; "NaN" ], "--lr"; [ "sft"; "--steps"; "10"; "--warmup"; "11" ], "--warmup"
                     [ "sft"; "--model-size"; "huge" ], "--model-size"; [ "sft"; "--schedule"; "step" ], "--schedule"
                     [ "sft"; "--schedule"; "1" ], "--schedule"; [ "sft"; "--recipe"; "x" ], "--recipe"
+                    [ "pretrain"; "--describe-share"; "1.5" ], "--describe-share"; [ "pretrain"; "--steps"; "10"; "--warmup"; "11" ], "--warmup"
+                    [ "pretrain"; "--resume"; "--force" ], "--force"; [ "pretrain"; "--model-size"; "huge" ], "--model-size"
+                    [ "pretrain"; "--batch"; "0" ], "--batch"; [ "pretrain"; "--probe-per-domain"; "-1" ], "--probe-per-domain"
+                    [ "pipeline"; "--pretrained"; "p"; "--from-scratch" ], "--from-scratch"
                     [ "augment"; "--shuffle"; "sideways" ], "--shuffle"; [ "augment"; "--mode"; "x" ], "--mode"
                     [ "augment"; "--alpha"; "0.5" ], "--alpha"; [ "augment"; "--paths"; "0" ], "--paths"
                     [ "augment"; "--labelled"; "-1" ], "--labelled"; [ "augment"; "--domains"; "C,,P" ], "--domains"

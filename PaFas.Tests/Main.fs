@@ -32,7 +32,8 @@ let allTests =
           libtorch EvalTests.tests
           libtorch InteropTests.tests
           TrainerRewardsTests.tests
-          libtorch BenchTests.tests ]
+          libtorch BenchTests.tests
+          libtorch PretrainTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
 /// (which adds escape codes), so CI reads a plain `N passed, N failed`.
