@@ -102,6 +102,15 @@ let tests =
               Expect.stringContains (help [ "sft"; "--help" ]).Text "--schedule <constant|cosine|linear>" "linear is reachable"
           }
 
+          test "pretrain's defaults: the pretraining run, a warm-up of min(30, steps / 10)" {
+              let pre (argv: string list) = ok ("pretrain" :: argv) |> snd :?> PaFas.Host.Training.PretrainOptions
+              let d = pre []
+              Expect.equal (d.Out, d.Steps, d.Lr, d.Batch, d.WarmupSteps, d.Schedule) ("runs/pretrain", 600, 1e-3, 32, 30, PaFas.Host.Training.ScheduleKind.Cosine) "defaults"
+              Expect.equal (d.DescribeShare, d.ProbePerDomain, d.ProbeSeed, d.Pack, d.ModelSize) (0.5, 24, 7, "", "small") "pretraining knobs"
+              Expect.equal (pre [ "--steps"; "100" ]).WarmupSteps 10 "a tenth of a short run"
+              Expect.equal (pre [ "--steps"; "100"; "--warmup"; "3" ]).WarmupSteps 3 "explicit --warmup wins"
+          }
+
           test "--version" {
               match CommandLine.Parse [| "--version" |] with
               | :? Parsed.Version -> ()
