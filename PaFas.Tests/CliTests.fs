@@ -34,7 +34,7 @@ let private rejects (argv: string list) (names: string) =
 
 /// The smallest command line of each subcommand (metrics needs --scores, predict an image, split a protocol).
 let minimal =
-    [ "synth", []; "inspect", []; "annotate", []; "augment", []; "sft", []; "grpo", []; "eval", []
+    [ "synth", []; "inspect", []; "annotate", []; "augment", []; "pretrain", []; "sft", []; "grpo", []; "eval", []
       "predict", [ "--rgb"; "face.png" ]; "metrics", [ "--scores"; "s.csv" ]; "score", []; "export", []; "pipeline", []
       "split", [ "--protocol"; "p1-W" ]; "bench", [] ]
 
@@ -102,6 +102,15 @@ let tests =
               Expect.stringContains (help [ "sft"; "--help" ]).Text "--schedule <constant|cosine|linear>" "linear is reachable"
           }
 
+          test "pretrain's defaults: the pretraining run, a warm-up of min(30, steps / 10)" {
+              let pre (argv: string list) = ok ("pretrain" :: argv) |> snd :?> PaFas.Host.Training.PretrainOptions
+              let d = pre []
+              Expect.equal (d.Out, d.Steps, d.Lr, d.Batch, d.WarmupSteps, d.Schedule) ("runs/pretrain", 600, 1e-3, 32, 30, PaFas.Host.Training.ScheduleKind.Cosine) "defaults"
+              Expect.equal (d.DescribeShare, d.ProbePerDomain, d.ProbeSeed, d.Pack, d.ModelSize) (0.5, 24, 7, "", "small") "pretraining knobs"
+              Expect.equal (pre [ "--steps"; "100" ]).WarmupSteps 10 "a tenth of a short run"
+              Expect.equal (pre [ "--steps"; "100"; "--warmup"; "3" ]).WarmupSteps 3 "explicit --warmup wins"
+          }
+
           test "--version" {
               match CommandLine.Parse [| "--version" |] with
               | :? Parsed.Version -> ()
@@ -129,6 +138,10 @@ let tests =
                     [ "sft"; "--lr"; "NaN" ], "--lr"; [ "sft"; "--steps"; "10"; "--warmup"; "11" ], "--warmup"
                     [ "sft"; "--model-size"; "huge" ], "--model-size"; [ "sft"; "--schedule"; "step" ], "--schedule"
                     [ "sft"; "--schedule"; "1" ], "--schedule"; [ "sft"; "--recipe"; "x" ], "--recipe"
+                    [ "pretrain"; "--describe-share"; "1.5" ], "--describe-share"; [ "pretrain"; "--steps"; "10"; "--warmup"; "11" ], "--warmup"
+                    [ "pretrain"; "--resume"; "--force" ], "--force"; [ "pretrain"; "--model-size"; "huge" ], "--model-size"
+                    [ "pretrain"; "--batch"; "0" ], "--batch"; [ "pretrain"; "--probe-per-domain"; "-1" ], "--probe-per-domain"
+                    [ "pipeline"; "--pretrained"; "p"; "--from-scratch" ], "--from-scratch"
                     [ "augment"; "--shuffle"; "sideways" ], "--shuffle"; [ "augment"; "--mode"; "x" ], "--mode"
                     [ "augment"; "--alpha"; "0.5" ], "--alpha"; [ "augment"; "--paths"; "0" ], "--paths"
                     [ "augment"; "--labelled"; "-1" ], "--labelled"; [ "augment"; "--domains"; "C,,P" ], "--domains"

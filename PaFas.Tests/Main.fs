@@ -37,7 +37,8 @@ let allTests =
           GuardTests.tests
           LimitsTests.tests
           libtorch LimitsTests.libtorchTests
-          libtorch DatasetLayoutTests.tests ]
+          libtorch DatasetLayoutTests.tests
+          libtorch PretrainTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
 /// (which adds escape codes), so CI reads a plain `N passed, N failed`.

@@ -167,7 +167,7 @@ let tests =
           test "the pipeline's stage options are the commands' defaults except what its recipe and its wiring name" {
               let wired =
                   Map [ "synth", [ "out" ]; "split", [ "data"; "protocol"; "out" ]; "augment", [ "data"; "annotations"; "out" ]
-                        "sft", [ "chains"; "val"; "out"; "force" ]; "grpo", [ "init"; "data"; "val"; "out"; "force" ]
+                        "sft", [ "chains"; "val"; "out"; "force"; "init" ]; "grpo", [ "init"; "data"; "val"; "out"; "force" ]
                         "eval", [ "model"; "data"; "val"; "out" ] ]
               for recipe in Recipes.Names do
                   let plan = PipelineRunner.Plan(PipelineOptions(Recipe = recipe, Out = "o"))
@@ -186,4 +186,9 @@ let tests =
               let plan = PipelineRunner.Plan(PipelineOptions(Out = "o", Holdout = "p", SftSteps = 5, GrpoSteps = 6, PerDomain = 7, ModelSize = "tiny", Seed = 3))
               Expect.equal (plan.Sft.Steps, plan.Grpo.Steps, plan.Synth.PerDomain, plan.Sft.ModelSize) (5, 6, 7, "tiny") "overrides"
               Expect.equal (plan.Protocol.Name, plan.Sft.Seed, plan.Eval.Seed) ("p1-P", 3, 3) "holdout and seed"
+              // SFT starts from the shipped pack of the model size unless --pretrained names another or --from-scratch
+              let init o = (PipelineRunner.Plan o).Sft.Init
+              Expect.equal (init (PipelineOptions(Out = "o"))) (PaFas.Host.Model.PretrainedPack.Shipped "small") "the shipped small pack"
+              Expect.equal (init (PipelineOptions(Out = "o", Pretrained = "pk"))) "pk" "--pretrained"
+              Expect.equal (init (PipelineOptions(Out = "o", FromScratch = true))) "" "--from-scratch"
           } ]

@@ -16,6 +16,7 @@ public static class CommandTable
         CommandSpec.Of<InspectOptions>("inspect", "count a manifest's samples by domain, label, attack, modality; check files", InspectCommand.Run),
         CommandSpec.Of<AnnotateOptions>("annotate", "compute per-modality cue annotations from the images", AnnotateCommand.Run),
         CommandSpec.Of<AugmentOptions>("augment", "manifest + cues -> PNRPS reasoning chains with answer shuffling (JSONL)", AugmentCommand.Run),
+        CommandSpec.Of<PretrainOptions>("pretrain", "perception pretraining on randomized-sensor faces (describe the modalities; no FAS labels)", PretrainCommand.Run),
         CommandSpec.Of<SftOptions>("sft", "supervised fine-tuning on augmented chains", SftCommand.Run),
         CommandSpec.Of<GrpoOptions>("grpo", "GRPO from an SFT checkpoint", GrpoCommand.Run),
         CommandSpec.Of<EvalOptions>("eval", "evaluate a model on a test set: HTER, AUC, ACER, APCER, BPCER, EER, report", EvalCommand.Run),

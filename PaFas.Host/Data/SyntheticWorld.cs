@@ -10,7 +10,10 @@ namespace PaFas.Host.Data;
 public sealed record SynthResult(string ManifestPath, int Samples, double Seconds);
 
 /// <summary>A sensor domain of the synthetic world: optics, noise, colour, depth and IR sensor, pose range,
-/// attack mix, cue visibility and the spoof-correlation of the shortcut border.</summary>
+/// attack mix, cue visibility and the spoof-correlation of the shortcut border. <paramref name="Roll"/> (largest in-plane
+/// head rotation, radians) and <paramref name="Light"/> (largest strength of a directional lighting gradient over
+/// the RGB image) are 0 in the four default domains; the pretraining stream (<see cref="SensorRanges"/>) varies them.
+/// At 0 they draw no random numbers, so the default domains render exactly as before they existed.</summary>
 public sealed record DomainSpec(
     string Name, string Description,
     double Blur, double Noise, double[] Cast, double BrightLo, double BrightHi, double[] Background,
@@ -19,7 +22,8 @@ public sealed record DomainSpec(
     double MissingDepth, double MissingIr, double Jitter, double FaceScaleSpread,
     string[] Attacks,
     double NaturalProb, double HalftoneProb, double MoireProb, double GlareProb, double EdgesProb, double InvalidDepthProb,
-    double BorderIfSpoof, double BorderIfLive);
+    double BorderIfSpoof, double BorderIfLive,
+    double Roll = 0, double Light = 0);
 
 /// <summary>One rendered face: channel-first floats in [0, 1] (depth as the 16-bit sensor would store it),
 /// null for a missing modality, and the ground-truth cues actually rendered.</summary>
@@ -30,7 +34,7 @@ public sealed record RenderedSample(string Id, string Domain, string Leaf, IRead
 /// data/taxonomy.json rendered in RGB, depth and IR, with per-modality cues, under four sensor domains
 /// (C, P, S, W) that differ in optics, noise, colour, depth/IR sensors, attack mix and a shortcut border
 /// that is spoof-correlated in C and P, anti-correlated in S and uncorrelated in W. Deterministic per seed.</summary>
-public static class SyntheticWorld
+public static partial class SyntheticWorld
 {
     public const string Live = TaxonomyModule.LiveName;
     public const string Flat = "Flat Print Attack";
@@ -181,12 +185,36 @@ public static class SyntheticWorld
         string? depth = null, ir = null;
         if (r.Depth != null)
         {
-            var u = new ushort[r.Depth.Length];
-            for (int k = 0; k < u.Length; k++) u[k] = (ushort)Math.Clamp((int)MathF.Round(r.Depth[k] * 65535f), 0, 65535);
-            File.WriteAllBytes(depth = P("depth"), PngWriter.EncodeGray16(u, s, s));
+            File.WriteAllBytes(depth = P("depth"), PngWriter.EncodeGray16(DepthWords(r.Depth), s, s));
         }
         if (r.Ir != null) File.WriteAllBytes(ir = P("ir"), PngWriter.EncodeGray(PngWriter.ToBytes(r.Ir), s, s));
         return new SampleRecord(r.Id, P("rgb"), depth, ir, r.Label, r.Leaf == Live ? "" : r.Leaf, r.Domain, r.Cues, source);
+    }
+
+    /// <summary>Depth as the 16-bit words of its PNG file.</summary>
+    public static ushort[] DepthWords(float[] depth)
+    {
+        var u = new ushort[depth.Length];
+        for (int k = 0; k < u.Length; k++) u[k] = (ushort)Math.Clamp((int)MathF.Round(depth[k] * 65535f), 0, 65535);
+        return u;
+    }
+
+    /// <summary>A rendered sample as the model sees it after <see cref="Write"/> and <see cref="ImageLoader.Load"/>:
+    /// RGB and IR quantised to 8 bits, depth to 16 bits, each plane resized to <paramref name="size"/> (no files).</summary>
+    public static FaceTensors ToFace(RenderedSample r, int size)
+    {
+        int s = r.Size, n = s * s;
+        float[] Plane(float[] src, int offset, bool sixteen)
+        {
+            var p = new float[n];
+            for (int k = 0; k < n; k++)
+                p[k] = sixteen ? Math.Clamp((int)MathF.Round(src[offset + k] * 65535f), 0, 65535) / 65535f
+                    : Math.Clamp((int)MathF.Round(src[offset + k] * 255f), 0, 255) / 255f;
+            return ImageLoader.Resize(p, s, s, size, size);
+        }
+        var rgb = new float[3 * size * size];
+        for (int ch = 0; ch < 3; ch++) Array.Copy(Plane(r.Rgb, ch * n, false), 0, rgb, ch * size * size, size * size);
+        return new FaceTensors(size, rgb, r.Depth == null ? null : Plane(r.Depth, 0, true), r.Ir == null ? null : Plane(r.Ir, 0, false));
     }
 
     /// <summary>world.json: the options and every domain's parameters.</summary>
@@ -199,334 +227,4 @@ public static class SyntheticWorld
             ["shortcut"] = "a coloured border: P(border|spoof) and P(border|live) per domain",
             ["domains"] = domains,
         }, new JsonSerializerOptions { WriteIndented = true });
-
-    // ---------------------------------------------------------------- rendering
-
-    private sealed class Rng(int seed)
-    {
-        private readonly Random _r = new(seed);
-        public double U(double lo = 0, double hi = 1) => lo + (hi - lo) * _r.NextDouble();
-        public bool P(double p) => _r.NextDouble() < p;
-        private double _spare; private bool _has;
-        public double N()
-        {
-            if (_has) { _has = false; return _spare; }
-            double u1 = 1.0 - _r.NextDouble(), u2 = _r.NextDouble(), m = Math.Sqrt(-2 * Math.Log(u1));
-            _spare = m * Math.Sin(2 * Math.PI * u2); _has = true;
-            return m * Math.Cos(2 * Math.PI * u2);
-        }
-    }
-
-    private enum Shape { Face, SmoothFace, Cylinder, Plane }
-
-    /// <summary>Renders one sample of a leaf in a domain (in memory).</summary>
-    public static RenderedSample Render(DomainSpec d, string leaf, int size, int seed, string id)
-    {
-        var g = GrammarStore.Default;
-        var t = g.Taxonomy;
-        if (!TaxonomyModule.isLeaf(t, leaf)) throw new ArgumentException($"'{leaf}' is not a leaf of the taxonomy");
-        var rng = new Rng(seed);
-        int S = size, n = S * S;
-        double px = 64.0 / S; // pixel-unit patterns are defined at 64 px
-        double cx = 0.5 + rng.U(-d.Jitter, d.Jitter), cy = 0.5 + rng.U(-d.Jitter, d.Jitter);
-        double sc = 1 + rng.U(-d.FaceScaleSpread, d.FaceScaleSpread);
-        double rx = Geometry.Rx * sc * rng.U(0.97, 1.03), ry = Geometry.Ry * sc;
-        bool hasDepth = !rng.P(d.MissingDepth), hasIr = !rng.P(d.MissingIr);
-        if (!hasDepth && !hasIr) hasIr = true;
-        var cues = new List<string>();
-        void Cue(string c) { if (!cues.Contains(c)) cues.Add(c); }
-
-        // what the presentation is made of
-        bool isPrint = leaf is Flat or Wrapped or Cutout;
-        bool isMask = leaf is Rigid or Silicone or PaperMask;
-        bool realSkinFace = leaf is Live or Glasses;
-        Shape shape = leaf switch
-        {
-            Live or Glasses or Silicone => Shape.Face,
-            Rigid => Shape.SmoothFace,
-            Wrapped or PaperMask => Shape.Cylinder,
-            _ => Shape.Plane,
-        };
-        // the region the object covers, in face units
-        bool InObject(double u, double v) => isPrint ? Math.Abs(u) < 1.25 && Math.Abs(v) < 1.3
-            : leaf == Replay ? Math.Abs(u) < 1.3 && Math.Abs(v) < 1.3
-            : u * u + v * v < 1;
-        double tiltU = rng.U(-0.02, 0.02), tiltV = rng.U(-0.02, 0.02);
-        double Height(double u, double v)
-        {
-            double r2 = u * u + v * v;
-            switch (shape)
-            {
-                case Shape.Plane: return tiltU * u + tiltV * v;
-                case Shape.Cylinder: return 0.2 * Math.Sqrt(Math.Max(0, 1 - u * u / (1.3 * 1.3)));
-                default:
-                    double dome = 0.15 * Math.Sqrt(Math.Max(0, 1 - r2));
-                    double nose = 0.08 * Math.Exp(-(u * u / (2 * 0.12 * 0.12) + (v - 0.05) * (v - 0.05) / (2 * 0.18 * 0.18)));
-                    if (shape == Shape.SmoothFace) return dome + nose;
-                    double sock = 0;
-                    for (int e = -1; e <= 1; e += 2)
-                    {
-                        double eu = e * Geometry.EyeU;
-                        sock += Math.Exp(-((u - eu) * (u - eu) + (v - Geometry.EyeV) * (v - Geometry.EyeV)) / (2 * 0.1 * 0.1));
-                    }
-                    return dome + nose - 0.07 * sock;
-            }
-        }
-        double U(int x) => ((x + 0.5) / S - cx) / rx;
-        double V(int y) => ((y + 0.5) / S - cy) / ry;
-        var hf = new double[n];
-        for (int y = 0; y < S; y++) for (int x = 0; x < S; x++) hf[y * S + x] = Height(U(x), V(y));
-        double H(int x, int y) => hf[Math.Clamp(y, 0, S - 1) * S + Math.Clamp(x, 0, S - 1)];
-        bool NearEye(int x, int y, double radius)
-        {
-            for (int e = -1; e <= 1; e += 2)
-            {
-                double ex = cx + e * Geometry.EyeU * rx, ey = cy + Geometry.EyeV * ry;
-                double dx = (x + 0.5) / S - ex, dy = (y + 0.5) / S - ey;
-                if (dx * dx + dy * dy < radius * radius) return true;
-            }
-            return false;
-        }
-        bool InLens(int x, int y, double grow = 0)
-        {
-            for (int e = -1; e <= 1; e += 2)
-            {
-                double ex = cx + e * Geometry.EyeU * rx, ey = cy + Geometry.EyeV * ry;
-                if (Math.Abs((x + 0.5) / S - ex) < Geometry.LensW + grow && Math.Abs((y + 0.5) / S - ey) < Geometry.LensH + grow) return true;
-            }
-            return false;
-        }
-
-        // ---------------- depth
-        float[]? depth = null;
-        if (hasDepth)
-        {
-            depth = new float[n];
-            bool invalid = leaf == Replay && rng.P(d.InvalidDepthProb);
-            double wall = 0.2 + rng.U(-0.02, 0.02), baseLevel = 0.5 + rng.U(-0.04, 0.04);
-            for (int y = 0; y < S; y++)
-                for (int x = 0; x < S; x++)
-                {
-                    double u = U(x), v = V(y), val = wall + 0.03 * ((double)y / S - 0.5);
-                    if (InObject(u, v))
-                    {
-                        val = invalid ? 0 : baseLevel + d.DepthScale * hf[y * S + x];
-                        if (leaf == Cutout && NearEye(x, y, Geometry.HoleR)) val = baseLevel - 0.09 * d.DepthScale;
-                    }
-                    depth[y * S + x] = (float)val;
-                }
-            int blobs = Poisson(rng, d.DepthHoleBlobs);
-            for (int b = 0; b < blobs; b++)
-            {
-                double bx = rng.U(0, 1), by = rng.U(0, 1), br = rng.U(0.015, 0.035);
-                FillDisc(depth, S, bx, by, br, 0);
-            }
-            for (int k = 0; k < n; k++)
-            {
-                if (depth[k] <= 0) continue;
-                double v = Math.Clamp(depth[k] + d.DepthNoise * rng.N(), 0.01, 1);
-                depth[k] = (float)(Math.Round(v * (d.DepthLevels - 1)) / (d.DepthLevels - 1));
-            }
-            switch (shape)
-            {
-                case Shape.Face: Cue("depth:relief"); break;
-                case Shape.SmoothFace: Cue("depth:smooth"); break;
-                case Shape.Cylinder: Cue("depth:curved"); break;
-                default: Cue(invalid ? "depth:invalid" : "depth:flat"); break;
-            }
-            if (leaf == Cutout) Cue("depth:holes");
-        }
-
-        // ---------------- IR
-        float[]? ir = null;
-        if (hasIr)
-        {
-            ir = new float[n];
-            double bg = 0.1 * rng.U(0.9, 1.15);
-            var tex = SmoothNoise(rng, S, 1.0 / px);
-            double pupil = 0.55 + 0.45 * d.PupilStrength;
-            for (int y = 0; y < S; y++)
-                for (int x = 0; x < S; x++)
-                {
-                    double u = U(x), v = V(y), val = bg;
-                    if (InObject(u, v))
-                    {
-                        double skin = 0.5 * (1 + 0.08 * tex[y * S + x]) * (0.92 + 0.5 * hf[y * S + x]);
-                        val = leaf switch
-                        {
-                            Live or Glasses => skin,
-                            Flat or Wrapped or Cutout or PaperMask => 0.85 * (NearEye(x, y, 0.03) ? 0.95 : 1.0),
-                            Replay => 0.04,
-                            _ => 0.28, // rigid / silicone mask material
-                        };
-                        if (leaf == Cutout && NearEye(x, y, Geometry.HoleR)) val = skin;
-                        if (leaf == Live && NearEye(x, y, Geometry.PupilR)) val = pupil;
-                        if (leaf == Glasses && InLens(x, y)) val = InLens(x, y, -0.012) ? 0.12 : 0.03;
-                    }
-                    ir[y * S + x] = (float)val;
-                }
-            for (int k = 0; k < n; k++) ir[k] = (float)Math.Clamp(ir[k] * d.IrGain + d.IrNoise * rng.N(), 0, 1);
-            switch (leaf)
-            {
-                case Live: Cue("ir:skin"); Cue("ir:pupil"); break;
-                case Glasses: Cue("ir:skin"); Cue("ir:eyeanomaly"); break;
-                case Cutout: Cue("ir:paper"); Cue("ir:skin"); break;
-                case Flat or Wrapped or PaperMask: Cue("ir:paper"); Cue("ir:nopupil"); break;
-                case Replay: Cue("ir:dark"); Cue("ir:nopupil"); break;
-                default: Cue("ir:material"); Cue("ir:nopupil"); break;
-            }
-        }
-
-        // ---------------- RGB
-        var rgb = new float[3 * n];
-        double bright = rng.U(d.BrightLo, d.BrightHi);
-        var bgc = d.Background.Select(c => c * rng.U(0.9, 1.1)).ToArray();
-        double tone = rng.U(0.8, 1.05);
-        var skinC = new[] { 0.78 * tone, 0.6 * tone, 0.5 * tone };
-        if (leaf == Rigid) skinC = new[] { 0.8, 0.72, 0.66 };
-        bool natural = (realSkinFace || leaf == Silicone) && rng.P(d.NaturalProb);
-        bool halftone = (isPrint || leaf == PaperMask) && rng.P(d.HalftoneProb);
-        bool moire = leaf == Replay && rng.P(d.MoireProb);
-        bool glare = leaf == Replay && rng.P(d.GlareProb);
-        bool edges = isMask && rng.P(d.EdgesProb);
-        var skinTex = natural ? SmoothNoise(rng, S, 1.5 / px) : null;
-        double htF = 0.16, htA = rng.U(0, Math.PI), moF = rng.U(0.07, 0.11), moA = rng.U(0, Math.PI), moP = rng.U(0, 2 * Math.PI);
-        double gx = cx + rng.U(-0.12, 0.12), gy = cy + rng.U(-0.15, 0.1);
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++)
-            {
-                double u = U(x), v = V(y);
-                double fy = (double)y / S;
-                var c = new[] { bgc[0] * (0.9 + 0.2 * fy), bgc[1] * (0.9 + 0.2 * fy), bgc[2] * (0.9 + 0.2 * fy) };
-                bool inObj = InObject(u, v), inFace = u * u + v * v < 1;
-                if (inObj && !inFace && (isPrint || leaf == Replay))
-                    c = new[] { 0.55, 0.55, 0.58 }; // the printed / displayed backdrop
-                if (inFace)
-                {
-                    double shade = 0.85 + 4.0 * (0.05 * rx * S) * (H(x - 1, y - 1) - H(x + 1, y + 1)) * (shape == Shape.Plane || shape == Shape.Cylinder ? 0 : 1)
-                        + (shape == Shape.Plane || shape == Shape.Cylinder ? 0.6 * (0.15 * Math.Sqrt(Math.Max(0, 1 - u * u - v * v))) : 0);
-                    for (int ch = 0; ch < 3; ch++) c[ch] = skinC[ch] * shade;
-                    if (NearEye(x, y, 0.022)) c = new[] { 0.12, 0.1, 0.1 };
-                    foreach (var eu in new[] { -Geometry.EyeU, Geometry.EyeU })
-                        if (Math.Abs(u - eu) < 0.18 && Math.Abs(v - (Geometry.EyeV - 0.17)) < 0.035) c = new[] { 0.25, 0.18, 0.15 };
-                    if (u * u / 0.09 + (v - 0.5) * (v - 0.5) / 0.005 < 1) c = new[] { 0.65, 0.3, 0.3 };
-                    if (isPrint || leaf == PaperMask) for (int ch = 0; ch < 3; ch++) c[ch] = 0.85 * c[ch] + 0.1;
-                    if (skinTex != null) { double m = 1 + 0.14 * skinTex[y * S + x]; for (int ch = 0; ch < 3; ch++) c[ch] *= m; }
-                    if (leaf == Glasses && InLens(x, y))
-                    {
-                        bool frame = !InLens(x, y, -0.012);
-                        for (int ch = 0; ch < 3; ch++) c[ch] = frame ? 0.05 : c[ch] * 0.35 + (ch == 2 ? 0.08 : 0);
-                    }
-                    if (edges)
-                    {
-                        double rr = Math.Sqrt(u * u + v * v);
-                        if (Math.Abs(rr - Geometry.EdgeRing) < 0.045) for (int ch = 0; ch < 3; ch++) c[ch] *= 0.4;
-                    }
-                }
-                if (halftone && inObj && leaf != Replay)
-                {
-                    double xr = x * px * Math.Cos(htA) + y * px * Math.Sin(htA), yr = -x * px * Math.Sin(htA) + y * px * Math.Cos(htA);
-                    double dot = 0.5 + 0.5 * Math.Cos(2 * Math.PI * htF * xr) * Math.Cos(2 * Math.PI * htF * yr);
-                    for (int ch = 0; ch < 3; ch++) c[ch] *= 1 - 0.45 * dot;
-                }
-                if (moire && inObj)
-                {
-                    double w = Math.Cos(2 * Math.PI * moF * (x * px * Math.Cos(moA) + y * px * Math.Sin(moA)) + moP);
-                    for (int ch = 0; ch < 3; ch++) c[ch] += 0.2 * w;
-                }
-                for (int ch = 0; ch < 3; ch++) rgb[ch * n + y * S + x] = (float)(c[ch] * bright);
-            }
-        if (leaf == Replay) for (int ch = 0; ch < 3; ch++) BlurPlane(rgb.AsSpan(ch * n, n), S, 0.6 / px); // screen loses detail
-        if (glare)
-            for (int y = 0; y < S; y++)
-                for (int x = 0; x < S; x++)
-                {
-                    double dx = (x + 0.5) / S - gx, dy = (y + 0.5) / S - gy;
-                    double gl = 1.6 * Math.Exp(-(dx * dx + dy * dy) / (2 * 0.06 * 0.06));
-                    for (int ch = 0; ch < 3; ch++) rgb[ch * n + y * S + x] += (float)gl;
-                }
-        bool border = rng.P(leaf == Live ? d.BorderIfLive : d.BorderIfSpoof);
-        int bw = Math.Max(1, (int)Math.Round(S * Geometry.BorderFrac));
-        for (int ch = 0; ch < 3; ch++)
-        {
-            var plane = rgb.AsSpan(ch * n, n);
-            for (int k = 0; k < n; k++) plane[k] = (float)Math.Min(plane[k] * d.Cast[ch], glare ? 1.0 : 0.97);
-            if (border)
-                for (int y = 0; y < S; y++)
-                    for (int x = 0; x < S; x++)
-                        if (x < bw || y < bw || x >= S - bw || y >= S - bw) plane[y * S + x] = BorderColour[ch];
-            BlurPlane(plane, S, d.Blur / px);
-            for (int k = 0; k < n; k++) plane[k] = (float)Math.Clamp(plane[k] + d.Noise * rng.N(), 0, 1);
-        }
-        if (natural) Cue("rgb:natural");
-        if (halftone) Cue("rgb:halftone");
-        if (moire) Cue("rgb:moire");
-        if (glare) Cue("rgb:glare");
-        if (edges) Cue("rgb:edges");
-        if (leaf == Glasses) Cue("rgb:glasses");
-
-        var compat = TaxonomyModule.compatible(t, leaf);
-        var ordered = ModalityModule.all.SelectMany(m => cues.Where(c => c.StartsWith(ModalityModule.key(m) + ":", StringComparison.Ordinal))).ToList();
-        foreach (var c in ordered)
-            if (!compat.Contains(CueModule.tryParse(c)!.Value))
-                throw new InvalidOperationException($"synthetic world bug: cue {c} is not compatible with {leaf}");
-        return new RenderedSample(id, d.Name, leaf, TaxonomyModule.labelOf(t, leaf).ToArray(), S, rgb, depth, ir, ordered, border);
-    }
-
-    private static int Poisson(Rng rng, double mean)
-    {
-        if (mean <= 0) return 0;
-        double l = Math.Exp(-mean), p = 1; int k = 0;
-        do { k++; p *= rng.U(); } while (p > l);
-        return k - 1;
-    }
-
-    private static void FillDisc(float[] img, int S, double cx, double cy, double r, float value)
-    {
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++)
-            {
-                double dx = (x + 0.5) / S - cx, dy = (y + 0.5) / S - cy;
-                if (dx * dx + dy * dy < r * r) img[y * S + x] = value;
-            }
-    }
-
-    /// <summary>Zero-mean, unit-std noise blurred with sigma (pixels).</summary>
-    private static float[] SmoothNoise(Rng rng, int S, double sigma)
-    {
-        var f = new float[S * S];
-        for (int k = 0; k < f.Length; k++) f[k] = (float)rng.N();
-        BlurPlane(f, S, sigma);
-        double m = 0, s2 = 0;
-        foreach (var v in f) { m += v; s2 += v * v; }
-        m /= f.Length; double sd = Math.Sqrt(Math.Max(1e-12, s2 / f.Length - m * m));
-        for (int k = 0; k < f.Length; k++) f[k] = (float)((f[k] - m) / sd);
-        return f;
-    }
-
-    /// <summary>Separable Gaussian blur of a square plane in place (clamped edges).</summary>
-    public static void BlurPlane(Span<float> p, int S, double sigma)
-    {
-        if (sigma < 0.2) return;
-        int r = (int)Math.Ceiling(3 * sigma);
-        var k = new float[2 * r + 1];
-        float sum = 0;
-        for (int i = -r; i <= r; i++) sum += k[i + r] = (float)Math.Exp(-i * i / (2 * sigma * sigma));
-        for (int i = 0; i < k.Length; i++) k[i] /= sum;
-        var tmp = new float[S * S];
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++)
-            {
-                float a = 0;
-                for (int i = -r; i <= r; i++) a += k[i + r] * p[y * S + Math.Clamp(x + i, 0, S - 1)];
-                tmp[y * S + x] = a;
-            }
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++)
-            {
-                float a = 0;
-                for (int i = -r; i <= r; i++) a += k[i + r] * tmp[Math.Clamp(y + i, 0, S - 1) * S + x];
-                p[y * S + x] = a;
-            }
-    }
 }

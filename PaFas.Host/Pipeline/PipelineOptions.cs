@@ -29,6 +29,12 @@ public sealed record PipelineOptions : CommonOptions
     [Flag("model-size", "override the recipe's model size (data/models.json); \"\" = the recipe's"), ModelSize(allowEmpty: true), Lowercase]
     public string ModelSize { get; init; } = "";
 
+    [Flag("pretrained", "SFT's initial weights: a pretrained pack, checkpoint or run folder; \"\" = data/pretrained/<model size> when shipped")]
+    public string Pretrained { get; init; } = "";
+
+    [Flag("from-scratch", "SFT starts from fresh weights, not the pretrained backbone (the ablation of pretraining)")]
+    public bool FromScratch { get; init; }
+
     /// <summary>The Protocol 1 protocol that holds out <see cref="Holdout"/> (null when none does).</summary>
     public Protocol? Protocol =>
         Protocols.protocol1.FirstOrDefault(p => p.Targets.Head.Equals(Holdout.Trim(), StringComparison.OrdinalIgnoreCase));
@@ -37,5 +43,6 @@ public sealed record PipelineOptions : CommonOptions
     {
         if (Protocol == null)
             yield return $"--holdout must be one of {string.Join(", ", Protocols.protocol1.Select(p => p.Targets.Head))} (got '{Holdout}')";
+        if (Pretrained != "" && FromScratch) yield return "--pretrained and --from-scratch exclude each other";
     }
 }

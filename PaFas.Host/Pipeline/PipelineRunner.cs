@@ -8,6 +8,7 @@ using PaFas.Host.Commands;
 using PaFas.Host.Data;
 using PaFas.Host.Evaluation;
 using PaFas.Host.IO;
+using PaFas.Host.Model;
 using PaFas.Host.Training;
 
 namespace PaFas.Host.Pipeline;
@@ -23,7 +24,7 @@ public static class PipelineRunner
 {
     /// <summary>The options of every stage: the stage's command defaults, the recipe's section, the pipeline's
     /// overrides, and the wiring (folders under --out, the split of --holdout, seed, threads, device, --force for
-    /// the run folders). No I/O: a test compares it with the commands' defaults.</summary>
+    /// the run folders). No I/O but whether data/pretrained/&lt;size&gt; holds a pack: a test compares it with the commands' defaults.</summary>
     public static PipelinePlan Plan(PipelineOptions o)
     {
         o.Validate();
@@ -41,6 +42,8 @@ public static class PipelineRunner
         var sft = Stage(new SftOptions(), "sft") with { Chains = augment.Out, Val = val, Out = Dir("sft"), Force = true };
         if (o.SftSteps > 0) sft = sft with { Steps = o.SftSteps, Warmup = Math.Min(sft.WarmupSteps, o.SftSteps) };
         if (o.ModelSize != "") sft = sft with { ModelSize = o.ModelSize };
+        // SFT starts from --pretrained, else the shipped pack of the model size (data/pretrained/<size>) when there is one.
+        if (!o.FromScratch) sft = sft with { Init = o.Pretrained != "" ? o.Pretrained : PretrainedPack.Shipped(sft.ModelSize) ?? "" };
         var grpo = Stage(new GrpoOptions(), "grpo") with { Init = sft.Out, Data = train, Val = val, Out = Dir("grpo"), Force = true };
         if (o.GrpoSteps > 0) grpo = grpo with { Steps = o.GrpoSteps };
         var eval = Stage(new EvalOptions(), "eval") with { Model = grpo.Out, Data = test, Val = val, Out = Dir("eval") };
@@ -93,6 +96,9 @@ public static class PipelineRunner
         var chains = Stage("augment", () => Augmenter.Run(plan.Augment, GrammarStore.Default));
         log.LogInformation("augment: {Chains} chains from {Samples} labelled samples ({Shuffle} shuffle)", chains.Chains, chains.Samples, Shuffle.toText(plan.Augment.Shuffle));
 
+        if (!options.FromScratch && plan.Sft.Init == "")
+            log.LogWarning("pipeline: no pretrained pack is shipped for model size {Size} (data/pretrained/{Size}); SFT starts from scratch",
+                plan.Sft.ModelSize, plan.Sft.ModelSize);
         var sft = Stage("sft", () => SftTrainer.Run(plan.Sft with { Cancel = cancel }, log));
         log.LogInformation("sft: loss {First:F3} -> {Last:F3} in {Steps} steps", sft.FirstLoss, sft.LastLoss, sft.Step);
 
@@ -128,7 +134,7 @@ public static class PipelineRunner
             "synth" => $"{plan.Synth.PerDomain} samples per domain, {plan.Synth.Size}x{plan.Synth.Size}",
             "annotate" => "cue annotation from the images (annotations.agreement.txt)",
             "augment" => $"{chains.Samples} labelled samples x up to {plan.Augment.Paths} PNRPS paths = {chains.Chains} chains, {Shuffle.toText(plan.Augment.Shuffle)} shuffle",
-            "sft" => $"{sft.Step} steps ({plan.Sft.ModelSize} model), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
+            "sft" => $"{sft.Step} steps ({plan.Sft.ModelSize} model, from {(plan.Sft.Init == "" ? "scratch" : plan.Sft.Init)}), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
             "grpo" => $"{grpo.Step} steps, {plan.Grpo.Prompts} prompts x {plan.Grpo.Group} completions, reward {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanZeroStdFraction:F1}%",
             "eval" => $"{nTest} held-out samples, threshold from {nVal} validation samples",
             _ => "",

@@ -39,7 +39,7 @@ public static class LrSchedule
 public static class StepSeed
 {
     /// <summary>Streams: independent random sources within one step.</summary>
-    public const int Batch = 1, Torch = 2, Generation = 3, Validation = 4, Init = 5;
+    public const int Batch = 1, Torch = 2, Generation = 3, Validation = 4, Init = 5, Task = 6;
 
     /// <summary>A non-negative 31-bit seed from SplitMix64 over the three inputs.</summary>
     public static int Derive(int seed, long step, int stream)

@@ -180,6 +180,30 @@ public static class SftLoss
     public static Tensor Sum(PaFasModel m, VisionBatch images, SftBatch batch) =>
         Sum(m.Logits(images, batch.Tokens, batch.Attention).to(ScalarType.Float32), batch.Labels);
 
+    /// <summary>One optimiser step's forward and backward passes over <paramref name="chosen"/> in micro-batches of
+    /// <paramref name="batch"/>: the gradient of the mean completion-token loss accumulates in the model. Returns that
+    /// mean and whether it was not finite (then backward stops; <paramref name="injectNaN"/> is a test hook).</summary>
+    public static (double Loss, bool Bad) Backward(PaFasModel model, Tokenizer tok, Device dev, IReadOnlyList<TokenizedChain> chosen, int batch,
+        bool injectNaN = false)
+    {
+        long targets = chosen.Sum(c => (long)c.CompletionLength);
+        double sum = 0;
+        for (int m = 0; m < chosen.Count; m += batch)
+        {
+            var items = chosen.Skip(m).Take(Math.Min(batch, chosen.Count - m)).ToList();
+            using var scope = torch.NewDisposeScope();
+            using var b = SftBatch.Build(items, tok.Pad, dev);
+            using var vb = VisionBatch.From(items.Select(c => c.Face).ToList(), dev);
+            var s = Sum(model, vb, b);
+            double v = s.to(ScalarType.Float64).item<double>();
+            if (injectNaN) v = double.NaN;
+            if (!double.IsFinite(v)) return (v / Math.Max(1, targets), true);
+            (s / (double)Math.Max(1, targets)).backward();
+            sum += v;
+        }
+        return (sum / Math.Max(1, targets), false);
+    }
+
     /// <summary>Mean over the completion tokens of the batch.</summary>
     public static Tensor Mean(Tensor logits, SftBatch batch)
     {

@@ -31,7 +31,7 @@ public sealed record SftOptions : TrainOptions
     [Flag("model-size", "model size preset of data/models.json for a fresh run"), ModelSize, Lowercase]
     public string ModelSize { get; init; } = "small";
 
-    [Flag("init", "start from this checkpoint or run folder instead of fresh weights (\"\" = fresh)")]
+    [Flag("init", "start from this checkpoint, run folder or pretrained pack (e.g. data/pretrained/small) instead of fresh weights (\"\" = fresh)")]
     public string Init { get; init; } = "";
 
     [Flag("batch", "chains per micro-batch"), AtLeast(1)]

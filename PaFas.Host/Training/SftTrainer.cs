@@ -87,22 +87,7 @@ public static class SftTrainer
             var rng = StepSeed.Rng(o.Seed, session.Step, StepSeed.Batch);
             var chosen = Sampling.Choose(rng, tokens.Count, perStep).Select(i => tokens[i]).ToList();
             long targets = chosen.Sum(c => (long)c.CompletionLength);
-            double sum = 0;
-            bool bad = false;
-            for (int m = 0; m < chosen.Count && !bad; m += o.Batch)
-            {
-                var items = chosen.GetRange(m, Math.Min(o.Batch, chosen.Count - m));
-                using var scope = torch.NewDisposeScope();
-                using var b = SftBatch.Build(items, tok.Pad, dev);
-                using var vb = VisionBatch.From(items.Select(c => c.Face).ToList(), dev);
-                var s = SftLoss.Sum(model, vb, b);
-                double v = s.to(ScalarType.Float64).item<double>();
-                if (o.InjectNaN?.Invoke(session.Step + 1) == true) v = double.NaN;
-                if (!double.IsFinite(v)) { bad = true; sum = v; break; }
-                (s / (double)Math.Max(1, targets)).backward();
-                sum += v;
-            }
-            double loss = sum / Math.Max(1, targets);
+            var (loss, bad) = SftLoss.Backward(model, tok, dev, chosen, o.Batch, o.InjectNaN?.Invoke(session.Step + 1) == true);
             double norm = double.NaN;
             if (bad) session.SkipUpdate(loss);
             else norm = session.ApplyUpdate(loss).GradNorm;
@@ -139,23 +124,36 @@ public static class SftTrainer
         new(run.Dir, completed ? run.FinalDir : run.LastDir, s.Step, completed, first, last, s.BestMetric, s.BestMetricName, s.BestStep,
             s.SkippedSteps, chains, samples, v?.Count ?? 0, cut, clock.Elapsed.TotalSeconds);
 
-    /// <summary>A fresh model from the preset (weights seeded by the run seed) or the --init checkpoint.</summary>
+    /// <summary>A fresh model from the preset (weights seeded by the run seed) or the --init checkpoint (a checkpoint
+    /// or run folder, or a shipped pretrained pack such as data/pretrained/small).</summary>
     private static (PaFasModel, Tokenizer) Fresh(SftOptions o, Grammar grammar, Device dev, ILogger log)
     {
         if (!string.IsNullOrEmpty(o.Init))
         {
+            if (PretrainedPack.IsPack(o.Init))
+            {
+                var (pm, pt, info) = PretrainedPack.Load(o.Init, dev);
+                log.LogInformation("sft: initial weights from the pretrained pack {Dir} ({Info})", o.Init, info);
+                return (pm, pt);
+            }
             var dir = CheckpointFolder.Resolve(o.Init);
             var (m, t, meta) = Checkpoint.Load(dir, dev);
             log.LogInformation("sft: initial weights from {Dir} ({Stage} step {Step})", dir, meta.Stage, meta.Step);
             return (m, t);
         }
-        var cfg = ModelConfig.Preset(o.ModelSize, GrammarStore.DefaultDataDir());
-        if (o.ImageSize > 0) cfg = cfg with { ImageSize = o.ImageSize };
+        return FromPreset(o.ModelSize, o.ImageSize, o.Seed, grammar);
+    }
+
+    /// <summary>A fresh model of a preset (image side overridden when &gt; 0), its weights seeded from the run seed.</summary>
+    public static (PaFasModel, Tokenizer) FromPreset(string preset, int imageSize, int runSeed, Grammar grammar)
+    {
+        var cfg = ModelConfig.Preset(preset, GrammarStore.DefaultDataDir());
+        if (imageSize > 0) cfg = cfg with { ImageSize = imageSize };
         cfg.Validate();
         var tok = Tokenizer.Build(grammar);
         // PaFasModel's seed alone does not fix every initial weight (some draw from libtorch's global generator):
         // seed that too, so the same --seed gives the same initial model.
-        int seed = StepSeed.Derive(o.Seed, 0, StepSeed.Init);
+        int seed = StepSeed.Derive(runSeed, 0, StepSeed.Init);
         torch.manual_seed(seed);
         return (new PaFasModel(cfg, tok.VocabSize, seed), tok);
     }

@@ -19,7 +19,7 @@ public abstract record TrainOptions : CommonOptions
     [Flag("lr", "peak learning rate (AdamW)"), Positive]
     public double Lr { get; init; } = 1e-3;
 
-    [Flag("warmup", "linear warm-up steps", DefaultText = "sft: min(50, steps / 10); grpo: 0"), AtLeast(0)]
+    [Flag("warmup", "linear warm-up steps", DefaultText = "sft: min(50, steps / 10); pretrain: min(30, steps / 10); grpo: 0"), AtLeast(0)]
     public int? Warmup { get; init; }
 
     [Flag("schedule", "learning rate after the warm-up")]
