@@ -167,7 +167,7 @@ let tests =
           test "the pipeline's stage options are the commands' defaults except what its recipe and its wiring name" {
               let wired =
                   Map [ "synth", [ "out" ]; "split", [ "data"; "protocol"; "out" ]; "augment", [ "data"; "annotations"; "out" ]
-                        "sft", [ "chains"; "val"; "out"; "force"; "init" ]; "grpo", [ "init"; "data"; "val"; "out"; "force" ]
+                        "sft", [ "recipe"; "chains"; "val"; "out"; "force"; "init" ]; "grpo", [ "recipe"; "init"; "data"; "val"; "out"; "force" ]
                         "eval", [ "model"; "data"; "val"; "out" ] ]
               for recipe in Recipes.Names do
                   let plan = PipelineRunner.Plan(PipelineOptions(Recipe = recipe, Out = "o"))
@@ -182,7 +182,8 @@ let tests =
                   for sub, planned in [ "sft", box plan.Sft; "grpo", box plan.Grpo ] do
                       let standalone = ok [ sub; "--recipe"; recipe ] |> snd
                       let differ = OptionBinder.Differences(standalone, planned) |> Set.ofSeq
-                      Expect.equal (differ - Set.ofList wired[sub]) (Set.singleton "recipe") (sprintf "pafas %s --recipe %s = the pipeline's" sub recipe)
+                      Expect.equal (differ - Set.ofList wired[sub]) Set.empty (sprintf "pafas %s --recipe %s = the pipeline's" sub recipe)
+                      Expect.equal (OptionBinder.Describe planned |> Seq.find (fun kv -> kv.Key = "recipe")).Value recipe "config.json names the recipe"
               let plan = PipelineRunner.Plan(PipelineOptions(Out = "o", Holdout = "p", SftSteps = 5, GrpoSteps = 6, PerDomain = 7, ModelSize = "tiny", Seed = 3))
               Expect.equal (plan.Sft.Steps, plan.Grpo.Steps, plan.Synth.PerDomain, plan.Sft.ModelSize) (5, 6, 7, "tiny") "overrides"
               Expect.equal (plan.Protocol.Name, plan.Sft.Seed, plan.Eval.Seed) ("p1-P", 3, 3) "holdout and seed"

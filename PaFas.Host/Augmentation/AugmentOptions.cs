@@ -16,7 +16,7 @@ public enum AugmentMode
 public sealed record AugmentOptions : CommonOptions
 {
     [Flag("data", "manifest: JSONL or list file"), NotEmpty]
-    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+    public string Data { get; init; } = DefaultPaths.Manifest;
 
     [Flag("annotations", "cue annotations JSONL (from pafas annotate or any model); \"\" = the manifest's cues")]
     public string Annotations { get; init; } = "";
@@ -25,7 +25,7 @@ public sealed record AugmentOptions : CommonOptions
     public string Root { get; init; } = "";
 
     [Flag("out", "output chains JSONL"), NotEmpty]
-    public string Out { get; init; } = "runs/chains.jsonl";
+    public string Out { get; init; } = DefaultPaths.Chains;
 
     [Flag("paths", "N: PNRPS reasoning paths per sample (the paper's N = 50)"), AtLeast(1)]
     public int Paths { get; init; } = 50;

@@ -8,7 +8,7 @@ namespace PaFas.Host.Commands;
 public sealed record InspectOptions : CommonOptions
 {
     [Flag("data", "manifest: JSONL or list file"), NotEmpty]
-    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+    public string Data { get; init; } = DefaultPaths.Manifest;
 
     [Flag("root", "folder that relative image paths are resolved against (default: the manifest's folder)")]
     public string Root { get; init; } = "";
@@ -42,13 +42,13 @@ public sealed record InspectOptions : CommonOptions
 public sealed record AnnotateOptions : CommonOptions
 {
     [Flag("data", "manifest: JSONL or list file"), NotEmpty]
-    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+    public string Data { get; init; } = DefaultPaths.Manifest;
 
     [Flag("root", "folder that relative image paths are resolved against (default: the manifest's folder)")]
     public string Root { get; init; } = "";
 
     [Flag("out", "output annotations JSONL"), NotEmpty]
-    public string Out { get; init; } = "runs/synth/annotations.jsonl";
+    public string Out { get; init; } = DefaultPaths.Annotations;
 
     [Flag("report", "report agreement with the manifest's ground-truth cues per cue and per class, and cue rates per class")]
     public bool Report { get; init; }
@@ -81,7 +81,7 @@ public sealed record AnnotateOptions : CommonOptions
 public sealed record PredictOptions : CommonOptions
 {
     [Flag("model", "run or checkpoint folder"), NotEmpty]
-    public string Model { get; init; } = "runs/grpo";
+    public string Model { get; init; } = DefaultPaths.Model;
 
     [Flag("rgb", "RGB image of one face")]
     public string Rgb { get; init; } = "";
@@ -139,25 +139,25 @@ public sealed record MetricsOptions : CommonOptions
 /// rewards and FAS metrics of any model's completions.</summary>
 public sealed record ScoreOptions : CommonOptions
 {
-    [Flag("model", "run or checkpoint folder (not used with --completions)", DefaultText = "runs/grpo")]
+    [Flag("model", "run or checkpoint folder (not used with --completions)", DefaultText = DefaultPaths.Model)]
     public string Model { get; init; } = "";
 
-    [Flag("data", "manifest (optional with --completions: the truth labels)", DefaultText = "runs/synth/manifest.jsonl; none with --completions")]
+    [Flag("data", "manifest (optional with --completions: the truth labels)", DefaultText = DefaultPaths.Manifest + "; none with --completions")]
     public string Data { get; init; } = "";
 
     [Flag("root", "folder that relative image paths are resolved against")]
     public string Root { get; init; } = "";
 
     [Flag("out", "scores file, JSONL (id, score, label, attack, domain) or CSV when it ends in .csv; readable by pafas metrics; with --completions the report folder",
-        DefaultText = "runs/scores.jsonl; runs/completion-scores with --completions")]
+        DefaultText = DefaultPaths.Scores + "; " + DefaultPaths.CompletionScores + " with --completions")]
     public string Out { get; init; } = "";
 
     /// <summary>The model folder: <see cref="Model"/> or the default.</summary>
-    public string ModelDir => Model != "" ? Model : "runs/grpo";
+    public string ModelDir => Model != "" ? Model : DefaultPaths.Model;
     /// <summary>The manifest: <see cref="Data"/>, or the default when scoring with a model ("" with --completions).</summary>
-    public string DataFile => Data != "" ? Data : Completions == "" ? "runs/synth/manifest.jsonl" : "";
+    public string DataFile => Data != "" ? Data : Completions == "" ? DefaultPaths.Manifest : "";
     /// <summary>The output: <see cref="Out"/> or the default of the mode.</summary>
-    public string OutPath => Out != "" ? Out : Completions == "" ? "runs/scores.jsonl" : "runs/completion-scores";
+    public string OutPath => Out != "" ? Out : Completions == "" ? DefaultPaths.Scores : DefaultPaths.CompletionScores;
 
     [Flag("drop", "modalities to treat as missing", Value = "none|depth|ir|depth,ir")]
     public IReadOnlyList<Modality> Drop { get; init; } = Array.Empty<Modality>();
@@ -182,10 +182,10 @@ public sealed record ScoreOptions : CommonOptions
 public sealed record ExportOptions : CommonOptions
 {
     [Flag("model", "run or checkpoint folder (--format safetensors)")]
-    public string Model { get; init; } = "runs/grpo";
+    public string Model { get; init; } = DefaultPaths.Model;
 
     [Flag("out", "output folder (safetensors) or JSONL file (data formats; a folder gets <format>-<kind>.jsonl)"), NotEmpty]
-    public string Out { get; init; } = "runs/export";
+    public string Out { get; init; } = DefaultPaths.Export;
 
     [Flag("format", "safetensors (weights + config.json + tokenizer.json) or a training-data format"), OneOf("safetensors", "trl", "llava", "sharegpt", "vlm-r1"), Lowercase]
     public string Format { get; init; } = "safetensors";
@@ -193,14 +193,14 @@ public sealed record ExportOptions : CommonOptions
     [Flag("kind", "data formats: sft (chains of pafas augment) | grpo (manifest prompts + ground truth)"), OneOf("sft", "grpo"), Lowercase]
     public string Kind { get; init; } = "sft";
 
-    [Flag("data", "chains JSONL (sft) or manifest (grpo) of the data formats", DefaultText = "runs/chains.jsonl (sft), runs/synth/manifest.jsonl (grpo)")]
+    [Flag("data", "chains JSONL (sft) or manifest (grpo) of the data formats", DefaultText = DefaultPaths.Chains + " (sft), " + DefaultPaths.Manifest + " (grpo)")]
     public string Data { get; init; } = "";
 
     [Flag("root", "folder that relative image paths are resolved against")]
     public string Root { get; init; } = "";
 
     /// <summary>The data file of a data format: <see cref="Data"/>, or the default of <see cref="Kind"/>.</summary>
-    public string DataFile => Data != "" ? Data : Kind == "sft" ? "runs/chains.jsonl" : "runs/synth/manifest.jsonl";
+    public string DataFile => Data != "" ? Data : Kind == "sft" ? DefaultPaths.Chains : DefaultPaths.Manifest;
 
     public override IEnumerable<string> Rules()
     {
@@ -213,7 +213,7 @@ public sealed record ExportOptions : CommonOptions
 public sealed record SplitOptions : CommonOptions
 {
     [Flag("data", "manifest with every domain"), NotEmpty]
-    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+    public string Data { get; init; } = DefaultPaths.Manifest;
 
     [Flag("root", "folder that relative image paths are resolved against")]
     public string Root { get; init; } = "";
@@ -228,7 +228,7 @@ public sealed record SplitOptions : CommonOptions
     public IReadOnlyList<string> Targets { get; init; } = Array.Empty<string>();
 
     [Flag("out", "folder for train.jsonl, val.jsonl, test.jsonl, split.json"), NotEmpty]
-    public string Out { get; init; } = "runs/splits";
+    public string Out { get; init; } = DefaultPaths.Splits;
 
     [Flag("val-fraction", "fraction of the source samples kept for validation (threshold, best checkpoint)"), Range(0, 1, false, false)]
     public double ValFraction { get; init; } = 0.15;
@@ -272,7 +272,7 @@ public sealed record BenchOptions : CommonOptions
     public string Model { get; init; } = "";
 
     [Flag("out", "output folder for bench.json and bench.md"), NotEmpty]
-    public string Out { get; init; } = "runs/bench";
+    public string Out { get; init; } = DefaultPaths.Bench;
 
     [Flag("repeat", "repetitions per measurement"), AtLeast(1)]
     public int Repeat { get; init; } = 3;

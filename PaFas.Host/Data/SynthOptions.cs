@@ -7,7 +7,7 @@ namespace PaFas.Host.Data;
 public sealed record SynthOptions : CommonOptions
 {
     [Flag("out", "output folder for the PNGs and manifest.jsonl"), NotEmpty]
-    public string Out { get; init; } = "runs/synth";
+    public string Out { get; init; } = DefaultPaths.Synth;
 
     [Flag("per-domain", "samples per domain (per sensor with --renderer foreign)"), AtLeast(1)]
     public int PerDomain { get; init; } = 150;

@@ -8,10 +8,10 @@ namespace PaFas.Host.Evaluation;
 public sealed record EvalOptions : CommonOptions
 {
     [Flag("model", "run or checkpoint folder to evaluate"), NotEmpty]
-    public string Model { get; init; } = "runs/grpo";
+    public string Model { get; init; } = DefaultPaths.Model;
 
     [Flag("data", "test manifest"), NotEmpty]
-    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+    public string Data { get; init; } = DefaultPaths.Manifest;
 
     [Flag("val", "validation manifest: the decision threshold is its EER threshold (\"\" = set on test, and the report says so)")]
     public string Val { get; init; } = "";
@@ -20,7 +20,7 @@ public sealed record EvalOptions : CommonOptions
     public string Root { get; init; } = "";
 
     [Flag("out", "report folder"), NotEmpty]
-    public string Out { get; init; } = "runs/eval";
+    public string Out { get; init; } = DefaultPaths.Eval;
 
     [Flag("drop", "modalities missing at test (Protocol 2)", Value = "none|depth|ir|depth,ir")]
     public IReadOnlyList<Modality> Drop { get; init; } = Array.Empty<Modality>();

@@ -12,7 +12,7 @@ public sealed record PipelineOptions : CommonOptions
     public string Recipe { get; init; } = "demo";
 
     [Flag("out", "output folder"), NotEmpty]
-    public string Out { get; init; } = "runs/pipeline";
+    public string Out { get; init; } = DefaultPaths.Pipeline;
 
     [Flag("holdout", "held-out test domain (Protocol 1); the others are the sources"), NotEmpty]
     public string Holdout { get; init; } = "W";

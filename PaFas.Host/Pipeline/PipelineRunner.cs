@@ -39,12 +39,12 @@ public static class PipelineRunner
         string train = Path.Combine(split.Out, ProtocolSplit.TrainFile), val = Path.Combine(split.Out, ProtocolSplit.ValFile),
             test = Path.Combine(split.Out, ProtocolSplit.TestFile);
         var augment = Stage(new AugmentOptions(), "augment") with { Data = train, Annotations = Dir("annotations.jsonl"), Out = Dir("chains.jsonl") };
-        var sft = Stage(new SftOptions(), "sft") with { Chains = augment.Out, Val = val, Out = Dir("sft"), Force = true };
+        var sft = Stage(new SftOptions(), "sft") with { Recipe = o.Recipe, Chains = augment.Out, Val = val, Out = Dir("sft"), Force = true };
         if (o.SftSteps > 0) sft = sft with { Steps = o.SftSteps, Warmup = Math.Min(sft.WarmupSteps, o.SftSteps) };
         if (o.ModelSize != "") sft = sft with { ModelSize = o.ModelSize };
         // SFT starts from --pretrained, else the shipped pack of the model size (data/pretrained/<size>) when there is one.
         if (!o.FromScratch) sft = sft with { Init = o.Pretrained != "" ? o.Pretrained : PretrainedPack.Shipped(sft.ModelSize) ?? "" };
-        var grpo = Stage(new GrpoOptions(), "grpo") with { Init = sft.Out, Data = train, Val = val, Out = Dir("grpo"), Force = true };
+        var grpo = Stage(new GrpoOptions(), "grpo") with { Recipe = o.Recipe, Init = sft.Out, Data = train, Val = val, Out = Dir("grpo"), Force = true };
         if (o.GrpoSteps > 0) grpo = grpo with { Steps = o.GrpoSteps };
         var eval = Stage(new EvalOptions(), "eval") with { Model = grpo.Out, Data = test, Val = val, Out = Dir("eval") };
         foreach (var stage in new CommonOptions[] { synth, split, augment, sft, grpo, eval }) stage.Validate();

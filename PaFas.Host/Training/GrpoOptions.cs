@@ -12,7 +12,7 @@ public sealed record GrpoOptions : TrainOptions
 {
     public GrpoOptions()
     {
-        Out = "runs/grpo";
+        Out = DefaultPaths.Model;
         Lr = 1e-5;
         WeightDecay = 0.0;
         EvalEvery = 50;
@@ -24,10 +24,10 @@ public sealed record GrpoOptions : TrainOptions
     public string Recipe { get; init; } = Recipes.None;
 
     [Flag("init", "SFT run folder (its final/, best/ or last/) or checkpoint folder to start from"), NotEmpty]
-    public string Init { get; init; } = "runs/sft";
+    public string Init { get; init; } = DefaultPaths.Sft;
 
     [Flag("data", "labelled manifest of the training prompts (source-domain samples)"), NotEmpty]
-    public string Data { get; init; } = "runs/synth/manifest.jsonl";
+    public string Data { get; init; } = DefaultPaths.Manifest;
 
     [Flag("domains", "comma-separated domains of --data to keep (default: all)")]
     public IReadOnlyList<string> Domains { get; init; } = Array.Empty<string>();

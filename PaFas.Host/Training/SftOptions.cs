@@ -11,7 +11,7 @@ public sealed record SftOptions : TrainOptions
 {
     public SftOptions()
     {
-        Out = "runs/sft";
+        Out = DefaultPaths.Sft;
         Steps = 1000;
         Schedule = ScheduleKind.Cosine;
     }
@@ -20,7 +20,7 @@ public sealed record SftOptions : TrainOptions
     public string Recipe { get; init; } = Recipes.None;
 
     [Flag("chains", "training chains JSONL from pafas augment"), NotEmpty]
-    public string Chains { get; init; } = "runs/chains.jsonl";
+    public string Chains { get; init; } = DefaultPaths.Chains;
 
     [Flag("val", "validation data: chains JSONL (loss) or a labelled manifest (accuracy, live-score AUC); \"\" = --val-fraction")]
     public string Val { get; init; } = "";

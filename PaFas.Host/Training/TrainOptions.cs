@@ -8,7 +8,7 @@ namespace PaFas.Host.Training;
 public abstract record TrainOptions : CommonOptions
 {
     [Flag("out", "run folder (config.json, metrics.jsonl, last/ best/ final/, plots)"), NotEmpty]
-    public string Out { get; init; } = "runs/train";
+    public string Out { get; init; } = DefaultPaths.Train;
 
     [Flag("root", "folder that relative image paths are resolved against (default: the data file's folder)")]
     public string Root { get; init; } = "";
