@@ -5,6 +5,7 @@ open System.Collections.Generic
 open System.IO
 open Expecto
 open PaFas.Host.Data
+open PaFas.Host.Model
 open PaFas.Host.Augmentation
 
 let private recordOf (f: ForeignFace) =

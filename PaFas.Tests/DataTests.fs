@@ -5,6 +5,7 @@ open System.IO
 open Expecto
 open PaFas.Core
 open PaFas.Host.Data
+open PaFas.Host.Model
 
 let private tmpDir () =
     let d = Path.Combine(Path.GetTempPath(), "pafas-data-" + Guid.NewGuid().ToString("N"))

@@ -1,3 +1,4 @@
+using PaFas.Host.Model;
 using System.Text;
 using System.Text.Json;
 using PaFas.Host.IO;

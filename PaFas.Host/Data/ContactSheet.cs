@@ -1,3 +1,5 @@
+using PaFas.Host.Model;
+
 namespace PaFas.Host.Data;
 
 /// <summary>A PNG contact sheet of annotated faces for a person to check: one row per face with its RGB, depth

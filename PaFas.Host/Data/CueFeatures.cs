@@ -1,3 +1,4 @@
+using PaFas.Host.Model;
 using System.Numerics;
 using G = PaFas.Host.Data.SyntheticWorld.Geometry;
 

@@ -1,3 +1,4 @@
+using PaFas.Host.Model;
 using PaFas.Core;
 using static PaFas.Host.Data.SyntheticWorld;
 

@@ -1,3 +1,4 @@
+using PaFas.Host.Model;
 using System.Globalization;
 using PaFas.Core;
 

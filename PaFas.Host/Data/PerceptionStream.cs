@@ -1,3 +1,5 @@
+using PaFas.Host.Model;
+
 namespace PaFas.Host.Data;
 
 /// <summary>One face of the pretraining stream: the model's input and what the renderer actually drew (no label

@@ -1,3 +1,4 @@
+using PaFas.Host.Model;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.FSharp.Collections;

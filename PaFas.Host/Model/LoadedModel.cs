@@ -1,4 +1,3 @@
-using PaFas.Host.Data;
 using static TorchSharp.torch;
 
 namespace PaFas.Host.Model;

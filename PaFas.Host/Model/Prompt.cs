@@ -1,5 +1,4 @@
 using PaFas.Core;
-using PaFas.Host.Data;
 
 namespace PaFas.Host.Model;
 

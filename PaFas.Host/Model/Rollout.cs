@@ -1,4 +1,3 @@
-using PaFas.Host.Data;
 using TorchSharp;
 
 namespace PaFas.Host.Model;

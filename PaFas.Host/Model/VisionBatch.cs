@@ -1,5 +1,4 @@
 using PaFas.Core;
-using PaFas.Host.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
