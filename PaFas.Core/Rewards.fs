@@ -1,22 +1,35 @@
 namespace PaFas.Core
 
-/// Weights of the GRPO reward R = FormatWeight * R_format + ClassWeight * R_classification (the paper: 1 and 1).
+/// Weights of the GRPO reward R = FormatWeight * R_format + ClassWeight * R_classification (the paper: 1 and 1)
+/// + ConclusionWeight * R_conclusion + ConsistencyWeight * R_consistency (beyond the paper; 0 and 0 by default).
 type RewardConfig =
     { FormatWeight: float
       ClassWeight: float
-      Mode: ClassMode }
+      Mode: ClassMode
+      /// Weight of the chain's conclusion scored against the truth like the answer (same mode).
+      ConclusionWeight: float
+      /// Weight of consistency: 1 when the chain's conclusion is the answer's leaf.
+      ConsistencyWeight: float }
 
-/// The two rewards (each in [0, 1]) and their weighted sum.
+/// The rewards (each in [0, 1]) and their weighted sum.
 type RewardBreakdown =
     { Format: float
       Classification: float
+      /// Credit of the chain's conclusion against the truth (0 without a conclusion).
+      Conclusion: float
+      /// 1 when the conclusion is the answer's leaf, else 0.
+      Consistency: float
       Total: float }
 
 /// GRPO rewards on raw completion text. Every function is total: any string (null included) gives a number.
 [<RequireQualifiedAccess>]
 module Rewards =
     /// Format and classification weighted 1 and 1, exact-leaf classification (the paper's R = R_format + R_class).
-    let defaultConfig = { FormatWeight = 1.0; ClassWeight = 1.0; Mode = ExactLeaf }
+    let defaultConfig =
+        { FormatWeight = 1.0; ClassWeight = 1.0; Mode = ExactLeaf; ConclusionWeight = 0.0; ConsistencyWeight = 0.0 }
+
+    /// The paper's weights (format 1, classification 1) in the given mode.
+    let paper (mode: ClassMode) = { defaultConfig with Mode = mode }
 
     /// Reads "exact" (also "exact-leaf", "leaf"), "binary" (also "live-spoof"), "hierarchical" (also "prefix").
     let parseMode (s: string) : Result<ClassMode, string> =
@@ -37,7 +50,16 @@ module Rewards =
     let ofJudgement (g: Grammar) (cfg: RewardConfig) (truth: Label) (j: Judgement) : RewardBreakdown =
         let f = if Judge.formatValid j then 1.0 else 0.0
         let c = Judge.credit g cfg.Mode truth j
-        { Format = f; Classification = c; Total = cfg.FormatWeight * f + cfg.ClassWeight * c }
+        let k =
+            match Judge.conclusionLabel g j with
+            | Some l -> Judge.labelCredit g cfg.Mode truth l
+            | None -> 0.0
+        let s = if Judge.consistent j = Some true then 1.0 else 0.0
+        { Format = f
+          Classification = c
+          Conclusion = k
+          Consistency = s
+          Total = cfg.FormatWeight * f + cfg.ClassWeight * c + cfg.ConclusionWeight * k + cfg.ConsistencyWeight * s }
 
     /// 1.0 iff the text parses (Grammar.parse), has no text before <think>, closes </answer>, has nothing but
     /// whitespace after it, and its answer is a full taxonomy path (root child to leaf); else 0.0 (the Judge's

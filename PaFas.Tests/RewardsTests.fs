@@ -123,7 +123,7 @@ let tests =
 
           testCase "null and empty texts get zero" (fun () ->
               for t in [ null; ""; "   " ] do
-                  Expect.equal (Rewards.score g Rewards.defaultConfig flat t) { Format = 0.0; Classification = 0.0; Total = 0.0 } "zero")
+                  Expect.equal (Rewards.score g Rewards.defaultConfig flat t) { Format = 0.0; Classification = 0.0; Conclusion = 0.0; Consistency = 0.0; Total = 0.0 } "zero")
 
           testPropertyWithConfig Gen.config "rewards are bounded on texts built from grammar pieces and tags"
           <| Prop.forAll (Arb.fromGen (Gen.zip pieceText (Gen.elements (Array.toList leaves)))) (fun (text, truth) ->
@@ -187,7 +187,7 @@ let tests =
               Expect.equal (Rewards.format g (Grammar.renderText "x" [ "Spoof Face"; "Flat Print Attack" ])) 0.0 "skips levels")
 
           testCase "weighted sum" (fun () ->
-              let cfg = { FormatWeight = 0.5; ClassWeight = 2.0; Mode = Hierarchical }
+              let cfg = { Rewards.paper Hierarchical with FormatWeight = 0.5; ClassWeight = 2.0 }
               let text = "Well: " + Grammar.render g (trueChain Modality.all wrapped)
               let b = Rewards.score g cfg flat text
               Expect.equal b.Format 0.0 "preamble"
@@ -195,6 +195,22 @@ let tests =
               Expect.floatClose Accuracy.veryHigh b.Total 1.6 "0.5*0 + 2*0.8"
               let ts = Rewards.totals g Rewards.defaultConfig flat [ Grammar.render g (trueChain Modality.all flat); "junk" ]
               Expect.equal ts [| 2.0; 0.0 |] "totals")
+
+          testCase "conclusion and consistency terms add to the total only with their weights" (fun () ->
+              let cfg = { Rewards.paper ExactLeaf with ConclusionWeight = 1.0; ConsistencyWeight = 0.5 }
+              let p = trueChain Modality.all wrapped
+              let consistent = Grammar.render g p
+              let b = Rewards.score g cfg flat consistent
+              Expect.equal (b.Classification, b.Conclusion, b.Consistency) (0.0, 0.0, 1.0) "wrong leaf, chain and answer agree"
+              Expect.floatClose Accuracy.veryHigh b.Total 1.5 "1*1 + 1*0 + 1*0 + 0.5*1"
+              let b2 = Rewards.score g cfg flat (Grammar.render g { p with Answer = flat })
+              Expect.equal (b2.Classification, b2.Conclusion, b2.Consistency) (1.0, 0.0, 0.0) "right answer, chain concludes otherwise"
+              Expect.floatClose Accuracy.veryHigh b2.Total 2.0 "format + answer only"
+              let b3 = Rewards.score g cfg wrapped consistent
+              Expect.floatClose Accuracy.veryHigh b3.Total 3.5 "every term"
+              let paper = Rewards.score g Rewards.defaultConfig wrapped consistent
+              Expect.equal paper.Total (paper.Format + paper.Classification) "the paper's total ignores the new terms"
+              Expect.equal (Rewards.score g cfg wrapped "junk").Total 0.0 "no format, no conclusion")
 
           testCase "parseMode" (fun () ->
               for m in modes do

@@ -206,7 +206,7 @@ let private grpoTests =
               use m = new PaFasModel(cfg, tok.VocabSize, 3L)
               let samples = Manifest.Load(w.Manifest, ManifestOptions()) |> Seq.take 3 |> ResizeArray
               let faces = FaceCache(cfg.ImageSize)
-              let rcfg = { FormatWeight = 1.0; ClassWeight = 1.0; Mode = Binary }
+              let rcfg = Rewards.paper Binary
               let settings = EpisodeSettings(4, GenerationOptions(MaxNewTokens = 10, Temperature = 1.0, Seed = 9L), rcfg, GroupScale, 1e-4)
               let b = GrpoEpisodes.Sample(m, tok, Gen.grammar, settings, samples, faces)
               Expect.equal b.Groups.Count 3 "one group per prompt"

@@ -59,7 +59,7 @@ public static class ScoreCommand
     private static int RunCompletions(ScoreOptions a, ILogger log)
     {
         var g = GrammarStore.Default;
-        var cfg = new RewardConfig(Rewards.defaultConfig.FormatWeight, Rewards.defaultConfig.ClassWeight, a.RewardMode);
+        var cfg = Rewards.paper(a.RewardMode);
         OutputGuard.Folder("--out", a.OutPath, null, GuardedInput.File("--completions", a.Completions), GuardedInput.File("--data", a.DataFile));
         var lines = CompletionScorer.Load(a.Completions, g);
         var manifest = a.DataFile == "" ? null : Manifest.Load(a.DataFile, new ManifestOptions { Root = a.Root, Grammar = g });

@@ -74,6 +74,12 @@ public sealed record GrpoOptions : TrainOptions
     [Flag("class-weight", "weight of the classification reward"), NonNegative]
     public double ClassWeight { get; init; } = 1.0;
 
+    [Flag("conclusion-weight", "weight of a reward on the chain's conclusion (its last standing forward step) scored against the truth like the answer; 0 = off (the paper)"), NonNegative]
+    public double ConclusionWeight { get; init; }
+
+    [Flag("consistency-weight", "weight of a reward of 1 when the chain's conclusion is the answer's leaf; 0 = off (the paper)"), NonNegative]
+    public double ConsistencyWeight { get; init; }
+
     [Flag("reward-mode", "classification reward")]
     public ClassMode RewardMode { get; init; } = ClassMode.ExactLeaf;
 
@@ -87,6 +93,6 @@ public sealed record GrpoOptions : TrainOptions
     /// cost that of a real update), so that a fresh model's step can be timed.</summary>
     [JsonIgnore] public bool AlwaysUpdate { get; init; }
 
-    /// <summary>The reward of a completion: format + classification with these weights and mode.</summary>
-    [JsonIgnore] public RewardConfig RewardConfig => new(FormatWeight, ClassWeight, RewardMode);
+    /// <summary>The reward of a completion: format + classification (+ conclusion + consistency) with these weights and mode.</summary>
+    [JsonIgnore] public RewardConfig RewardConfig => new(FormatWeight, ClassWeight, RewardMode, ConclusionWeight, ConsistencyWeight);
 }
