@@ -1,7 +1,8 @@
 namespace PaFas.Core
 
 /// Weights of the GRPO reward R = FormatWeight * R_format + ClassWeight * R_classification (the paper: 1 and 1)
-/// + ConclusionWeight * R_conclusion + ConsistencyWeight * R_consistency (beyond the paper; 0 and 0 by default).
+/// + ConclusionWeight * R_conclusion + ConsistencyWeight * R_consistency + CoherenceWeight * R_coherence (beyond the
+/// paper; 0, 0 and 0 by default).
 type RewardConfig =
     { FormatWeight: float
       ClassWeight: float
@@ -9,7 +10,9 @@ type RewardConfig =
       /// Weight of the chain's conclusion scored against the truth like the answer (same mode).
       ConclusionWeight: float
       /// Weight of consistency: 1 when the chain's conclusion is the answer's leaf.
-      ConsistencyWeight: float }
+      ConsistencyWeight: float
+      /// Weight of coherence: 1 when the completion is well-formed and its chain does not contradict itself.
+      CoherenceWeight: float }
 
 /// The rewards (each in [0, 1]) and their weighted sum.
 type RewardBreakdown =
@@ -19,6 +22,8 @@ type RewardBreakdown =
       Conclusion: float
       /// 1 when the conclusion is the answer's leaf, else 0.
       Consistency: float
+      /// 1 when the format is valid and the chain cites no cue with its opposite and has no ill-formed clause.
+      Coherence: float
       Total: float }
 
 /// GRPO rewards on raw completion text. Every function is total: any string (null included) gives a number.
@@ -26,7 +31,7 @@ type RewardBreakdown =
 module Rewards =
     /// Format and classification weighted 1 and 1, exact-leaf classification (the paper's R = R_format + R_class).
     let defaultConfig =
-        { FormatWeight = 1.0; ClassWeight = 1.0; Mode = ExactLeaf; ConclusionWeight = 0.0; ConsistencyWeight = 0.0 }
+        { FormatWeight = 1.0; ClassWeight = 1.0; Mode = ExactLeaf; ConclusionWeight = 0.0; ConsistencyWeight = 0.0; CoherenceWeight = 0.0 }
 
     /// The paper's weights (format 1, classification 1) in the given mode.
     let paper (mode: ClassMode) = { defaultConfig with Mode = mode }
@@ -55,11 +60,15 @@ module Rewards =
             | Some l -> Judge.labelCredit g cfg.Mode truth l
             | None -> 0.0
         let s = if Judge.consistent j = Some true then 1.0 else 0.0
+        let h = if f = 1.0 && not (Judge.selfContradictory j) then 1.0 else 0.0
         { Format = f
           Classification = c
           Conclusion = k
           Consistency = s
-          Total = cfg.FormatWeight * f + cfg.ClassWeight * c + cfg.ConclusionWeight * k + cfg.ConsistencyWeight * s }
+          Coherence = h
+          Total =
+            cfg.FormatWeight * f + cfg.ClassWeight * c + cfg.ConclusionWeight * k + cfg.ConsistencyWeight * s
+            + cfg.CoherenceWeight * h }
 
     /// 1.0 iff the text parses (Grammar.parse), has no text before <think>, closes </answer>, has nothing but
     /// whitespace after it, and its answer is a full taxonomy path (root child to leaf); else 0.0 (the Judge's

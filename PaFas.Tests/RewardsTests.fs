@@ -123,7 +123,7 @@ let tests =
 
           testCase "null and empty texts get zero" (fun () ->
               for t in [ null; ""; "   " ] do
-                  Expect.equal (Rewards.score g Rewards.defaultConfig flat t) { Format = 0.0; Classification = 0.0; Conclusion = 0.0; Consistency = 0.0; Total = 0.0 } "zero")
+                  Expect.equal (Rewards.score g Rewards.defaultConfig flat t) { Format = 0.0; Classification = 0.0; Conclusion = 0.0; Consistency = 0.0; Coherence = 0.0; Total = 0.0 } "zero")
 
           testPropertyWithConfig Gen.config "rewards are bounded on texts built from grammar pieces and tags"
           <| Prop.forAll (Arb.fromGen (Gen.zip pieceText (Gen.elements (Array.toList leaves)))) (fun (text, truth) ->
@@ -211,6 +211,19 @@ let tests =
               let paper = Rewards.score g Rewards.defaultConfig wrapped consistent
               Expect.equal paper.Total (paper.Format + paper.Classification) "the paper's total ignores the new terms"
               Expect.equal (Rewards.score g cfg wrapped "junk").Total 0.0 "no format, no conclusion")
+
+          testCase "coherence: 1 for a well-formed chain that does not contradict itself" (fun () ->
+              let cfg = { Rewards.paper ExactLeaf with CoherenceWeight = 1.0 }
+              let p = trueChain Modality.all flat
+              let clean = Rewards.score g cfg flat (Grammar.render g p)
+              Expect.equal clean.Coherence 1.0 "coherent"
+              Expect.floatClose Accuracy.veryHigh clean.Total 3.0 "format + class + coherence"
+              let nopupil, pupil = Gen.cue Modality.Ir "nopupil", Gen.cue Modality.Ir "pupil"
+              let steps = Start Modality.all :: Observe nopupil :: Forward "Real Face" :: Reflect("Real Face", pupil) :: (flat |> List.map Forward)
+              let torn = Rewards.score g cfg flat (Grammar.render g { p with Steps = steps })
+              Expect.equal (torn.Format, torn.Coherence) (1.0, 0.0) "a cue and its opposite: well-formed, not coherent"
+              Expect.equal (Rewards.score g cfg flat "junk").Coherence 0.0 "no format, no coherence"
+              Expect.equal (Rewards.score g Rewards.defaultConfig flat (Grammar.render g p)).Total 2.0 "off by default")
 
           testCase "parseMode" (fun () ->
               for m in modes do

@@ -6,13 +6,16 @@
 #
 #   PIPE=runs/pipeline OUT=runs/grpo-variants bash scripts/grpo_variants.sh [NAME=FLAGS ...]
 #
-# PIPE is a finished `pafas pipeline` folder (sft/, splits/). PAFAS overrides the command (default: dotnet run
-# of PaFas.Host in Release). Without arguments the variants are the paper's reward and the two terms beyond it.
+# PIPE is a finished `pafas pipeline` folder (sft/, splits/). RECIPE (default demo-paper: the paper's reward) gives the
+# GRPO settings every variant starts from. PAFAS overrides the command (default: dotnet run
+# of PaFas.Host in Release). Without arguments the variants are the paper's reward and the two terms beyond it
+# (conclusion, consistency; add "coherence=--coherence-weight 1" for the third).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PIPE=${PIPE:-runs/pipeline}
 OUT=${OUT:-runs/grpo-variants}
 PAFAS=${PAFAS:-"dotnet run --project PaFas.Host -c Release --no-build --"}
+RECIPE=${RECIPE:-demo-paper}
 [ -d "$PIPE/sft" ] && [ -f "$PIPE/splits/train.jsonl" ] || { echo "grpo_variants: $PIPE has no sft/ and splits/ (run pafas pipeline first)" >&2; exit 1; }
 if [ $# -eq 0 ]; then
   set -- "paper=" "consistency=--consistency-weight 1" "conclusion=--conclusion-weight 1" \
@@ -27,7 +30,7 @@ for spec in "$@"; do
   if [ -f "$dir/eval/metrics.json" ]; then echo "grpo_variants: $name done before, kept"; continue; fi
   start=$(date +%s)
   # shellcheck disable=SC2086
-  $PAFAS grpo --recipe demo --init "$PIPE/sft" --data "$PIPE/splits/train.jsonl" --val "$PIPE/splits/val.jsonl" \
+  $PAFAS grpo --recipe "$RECIPE" --init "$PIPE/sft" --data "$PIPE/splits/train.jsonl" --val "$PIPE/splits/val.jsonl" \
     --out "$dir/grpo" --force $flags
   secs=$(( $(date +%s) - start ))
   model="$dir/grpo/best"; [ -d "$model" ] || model="$dir/grpo"

@@ -8,7 +8,7 @@ namespace PaFas.Host.Pipeline;
 /// (data/recipes.json) and the overrides below; <see cref="PipelineRunner.Plan"/> shows the result.</summary>
 public sealed record PipelineOptions : CommonOptions
 {
-    [Flag("recipe", "recipe of data/recipes.json: demo (minutes on a CPU) | paper (the paper's settings)"), Recipe("pipeline"), Lowercase]
+    [Flag("recipe", "recipe of data/recipes.json: demo (the default, minutes on a CPU) | demo-paper (the paper's method at the demo's scale) | paper (the paper's settings)"), Recipe("pipeline"), Lowercase]
     public string Recipe { get; init; } = "demo";
 
     [Flag("out", "output folder"), NotEmpty]

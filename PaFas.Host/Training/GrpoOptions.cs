@@ -80,6 +80,9 @@ public sealed record GrpoOptions : TrainOptions
     [Flag("consistency-weight", "weight of a reward of 1 when the chain's conclusion is the answer's leaf; 0 = off (the paper)"), NonNegative]
     public double ConsistencyWeight { get; init; }
 
+    [Flag("coherence-weight", "weight of a reward of 1 when the completion is well-formed and its chain cites no cue with its opposite and has no ill-formed clause; 0 = off (the paper)"), NonNegative]
+    public double CoherenceWeight { get; init; }
+
     [Flag("reward-mode", "classification reward")]
     public ClassMode RewardMode { get; init; } = ClassMode.ExactLeaf;
 
@@ -94,5 +97,5 @@ public sealed record GrpoOptions : TrainOptions
     [JsonIgnore] public bool AlwaysUpdate { get; init; }
 
     /// <summary>The reward of a completion: format + classification (+ conclusion + consistency) with these weights and mode.</summary>
-    [JsonIgnore] public RewardConfig RewardConfig => new(FormatWeight, ClassWeight, RewardMode, ConclusionWeight, ConsistencyWeight);
+    [JsonIgnore] public RewardConfig RewardConfig => new(FormatWeight, ClassWeight, RewardMode, ConclusionWeight, ConsistencyWeight, CoherenceWeight);
 }

@@ -24,15 +24,11 @@ public static class GrpoTrainer
 
     public static GrpoResult Run(GrpoOptions o, ILogger log)
     {
-        o.Validate();
-        TorchRuntime.SetThreads(o.Threads);
-        var dev = TorchRuntime.ResolveDevice(o.Device);
+        var (dev, run, clock) = TrainingSession.Begin(o, log);
         var grammar = GrammarStore.Default;
         var agg = o.Loss;
         var scale = o.Scale;
         var rcfg = o.RewardConfig;
-        var run = RunFolder.Open(o.Out, o.Resume, o.Force, log);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var initDir = CheckpointFolder.Resolve(o.Init);
         var (model, tok) = TrainingSession.CreateOrRestore(run, () =>
@@ -127,6 +123,9 @@ public static class GrpoTrainer
                 ["reward_std"] = batch.RewardStd,
                 ["reward_format"] = eps.Average(e => e.Reward.Format),
                 ["reward_class"] = eps.Average(e => e.Reward.Classification),
+                ["reward_conclusion"] = eps.Average(e => e.Reward.Conclusion),
+                ["reward_consistency"] = eps.Average(e => e.Reward.Consistency),
+                ["reward_coherence"] = eps.Average(e => e.Reward.Coherence),
                 ["zero_std_fraction"] = batch.ZeroStdFraction,
                 ["completion_length"] = eps.Average(e => e.Rollout.Completion.Length),
                 ["ended_fraction"] = eps.Average(e => e.Rollout.Ended ? 1.0 : 0.0),

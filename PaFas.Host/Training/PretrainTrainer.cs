@@ -21,12 +21,8 @@ public static class PretrainTrainer
 
     public static PretrainResult Run(PretrainOptions o, ILogger log)
     {
-        o.Validate();
-        TorchRuntime.SetThreads(o.Threads);
-        var dev = TorchRuntime.ResolveDevice(o.Device);
+        var (dev, run, clock) = TrainingSession.Begin(o, log);
         var grammar = GrammarStore.Default;
-        var run = RunFolder.Open(o.Out, o.Resume, o.Force, log);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (model, tok) = TrainingSession.CreateOrRestore(run, () => SftTrainer.FromPreset(o.ModelSize, o.ImageSize, o.Seed, grammar), dev, log);
         var cfg = model.Config;
         var stream = new PerceptionStream(o.Ranges, o.Seed, cfg.ImageSize);

@@ -27,12 +27,8 @@ public static class SftTrainer
 
     public static SftResult Run(SftOptions o, ILogger log)
     {
-        o.Validate();
-        TorchRuntime.SetThreads(o.Threads);
-        var dev = TorchRuntime.ResolveDevice(o.Device);
+        var (dev, run, clock) = TrainingSession.Begin(o, log);
         var grammar = GrammarStore.Default;
-        var run = RunFolder.Open(o.Out, o.Resume, o.Force, log);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var chains = ChainFile.Load(o.Chains, o.Root);
         var (model, tok) = TrainingSession.CreateOrRestore(run, () => Fresh(o, grammar, dev, log), dev, log);

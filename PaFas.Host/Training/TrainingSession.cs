@@ -84,6 +84,17 @@ internal sealed class TrainingSession : IDisposable
     public int SkippedSteps => _guard.Total;
     public double ElapsedSeconds => _elapsedBefore + _clock.Elapsed.TotalSeconds;
 
+    /// <summary>The opening of every training stage: validates the options, sets libtorch's threads, resolves the
+    /// device, opens the run folder (fresh, forced or resumed) and starts the stage's clock.</summary>
+    public static (Device Dev, RunFolder Run, Stopwatch Clock) Begin(TrainOptions o, ILogger log)
+    {
+        o.Validate();
+        TorchRuntime.SetThreads(o.Threads);
+        var dev = TorchRuntime.ResolveDevice(o.Device);
+        var run = RunFolder.Open(o.Out, o.Resume, o.Force, log);
+        return (dev, run, Stopwatch.StartNew());
+    }
+
     /// <summary>Builds the model of a fresh run from a preset (weights seeded from the run seed) or restores last/
     /// of a resumed run.</summary>
     public static (PaFasModel Model, Tokenizer Tok) CreateOrRestore(RunFolder run, Func<(PaFasModel, Tokenizer)> fresh, Device dev, ILogger log)
