@@ -11,6 +11,10 @@
 #   THREADS [1]  PAFAS_DLL [PaFas.Host/bin/Release/net10.0/PaFas.Host.dll; built if missing]
 #   SFT_STEPS [250] SFT_BATCH [8] GRPO_STEPS [40] (the "exp" recipe below; change them only for a new OUT)
 #   MIXED_BUILDS [0] (1: continue an OUT with a binary other than the one recorded in $OUT/build.txt)
+#   INIT [""] SFT's initial weights: "" = from scratch (the grid of docs/results.md), "pretrained" = the shipped pack
+#     data/pretrained/small, or any pack, checkpoint or run folder; GRPO_FLAGS [""] extra flags of every GRPO run
+#     (e.g. "--conclusion-weight 1", the demo recipe's reward). Both are recorded in $OUT/recipe.txt and must not
+#     change within one OUT.
 #
 # A cell = (protocol, variant, N, seed) on one world (seed 42, 160 samples per domain, 64x64):
 #   split (pafas split, validation from the sources, seeded) -> augment (variant: PNRPS with answer / path / no shuffle,
@@ -49,6 +53,18 @@ stamp() {
   fi
 }
 stamp
+
+INIT=${INIT:-}
+GRPO_FLAGS=${GRPO_FLAGS:-}
+[ "$INIT" = pretrained ] && INIT="$ROOT/data/pretrained/small"
+recipe_now="init=${INIT:-scratch} grpo_flags=${GRPO_FLAGS:-none} sft_steps=$SFT_STEPS sft_batch=$SFT_BATCH grpo_steps=$GRPO_STEPS"
+if [ -f "$OUT/recipe.txt" ] && [ "$(cat "$OUT/recipe.txt")" != "$recipe_now" ]; then
+  echo "experiments.sh: $OUT was run with '$(cat "$OUT/recipe.txt")', not '$recipe_now'; use another OUT." >&2
+  exit 2
+fi
+echo "$recipe_now" > "$OUT/recipe.txt"
+SFT_INIT=(); [ -n "$INIT" ] && SFT_INIT=(--init "$INIT")
+read -r -a GRPO_EXTRA <<< "$GRPO_FLAGS"
 
 world() {
   local W="$OUT/world"
@@ -91,10 +107,10 @@ cell() { # protocol variant N seed
   [ -f "$D/chains.jsonl" ] || pafas --seed "$s" augment --data "$S/train.jsonl" --annotations "$OUT/annotations.jsonl" \
     --paths "$N" --labelled 400 "${aug[@]}" --out "$D/chains.jsonl" > /dev/null 2> "$D/augment.log"
   TRAIN_ARGS=(--chains "$D/chains.jsonl" --val "$S/val.jsonl" --model-size small --steps "$SFT_STEPS" --batch "$SFT_BATCH"
-    --lr 1e-3 --warmup 25 --schedule cosine --eval-every 0 --save-every 50)
+    --lr 1e-3 --warmup 25 --schedule cosine --eval-every 0 --save-every 50 "${SFT_INIT[@]}")
   train sft "$D/sft" "$s"
   TRAIN_ARGS=(--init "$D/sft" --data "$S/train.jsonl" --val "$S/val.jsonl" --steps "$GRPO_STEPS" --prompts 4 --group 8
-    --lr 5e-5 --reward-mode hierarchical --max-new 200 --eval-every 20 --save-every 10 --log-every 1)
+    --lr 5e-5 --reward-mode hierarchical --max-new 200 --eval-every 20 --save-every 10 --log-every 1 "${GRPO_EXTRA[@]}")
   train grpo "$D/grpo" "$s"
   local M="$D/grpo/best"; [ -d "$M" ] || M="$D/grpo"
   evaluate "$M" "$S" "$D/eval"
