@@ -108,10 +108,11 @@ public static class PipelineRunner
 
         var evalDir = plan.Eval.Out;
         var best = Path.Combine(grpoDir, RunFolder.Best);
-        var ev = Stage("eval", () => EvalRunner.Run(plan.Eval with { Model = Directory.Exists(best) ? best : grpoDir }, log));
-        // The run folder gets the threshold too, so FaceAntiSpoofer.Load(grpo/) uses the validation threshold.
-        File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(grpoDir, "threshold.json"), overwrite: true);
-        if (Directory.Exists(best)) File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(best, "threshold.json"), overwrite: true);
+        var evaluated = Directory.Exists(best) ? best : grpoDir;
+        var ev = Stage("eval", () => EvalRunner.Run(plan.Eval with { Model = evaluated }, log));
+        // The evaluated checkpoint gets its validation threshold, so predict / FaceAntiSpoofer.Load(grpo/best) use it.
+        // Only that one: the run folder itself resolves to final/, whose weights may differ from best/'s.
+        File.Copy(Path.Combine(evalDir, "threshold.json"), Path.Combine(evaluated, "threshold.json"), overwrite: true);
 
         var report = Path.Combine(outDir, "pipeline.md");
         AtomicFile.WriteAllText(report, Summary(plan, train.Count, val.Count, test.Count, chains, sft, grpo, ev, stages, total.Elapsed.TotalSeconds));
