@@ -38,7 +38,8 @@ let allTests =
           LimitsTests.tests
           libtorch LimitsTests.libtorchTests
           libtorch DatasetLayoutTests.tests
-          libtorch PretrainTests.tests ]
+          libtorch PretrainTests.tests
+          libtorch PipelineTests.tests ]
 
 /// Writes a line straight to the process's stdout stream, bypassing Expecto's console wrapper
 /// (which adds escape codes), so CI reads a plain `N passed, N failed`.

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PaFas.Core;
@@ -134,19 +135,37 @@ public static class PipelineRunner
         {
             "synth" => $"{plan.Synth.PerDomain} samples per domain, {plan.Synth.Size}x{plan.Synth.Size}",
             "annotate" => "cue annotation from the images (annotations.agreement.txt)",
-            "augment" => $"{chains.Samples} labelled samples x up to {plan.Augment.Paths} PNRPS paths = {chains.Chains} chains, {Shuffle.toText(plan.Augment.Shuffle)} shuffle",
+            "augment" => $"{chains.Samples} labelled samples x up to {plan.Augment.Paths} PNRPS paths = {chains.Chains} chains, {ShuffleText(plan.Augment.Shuffle)}",
             "sft" => $"{sft.Step} steps ({plan.Sft.ModelSize} model, from {(plan.Sft.Init == "" ? "scratch" : plan.Sft.Init)}), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
-            "grpo" => $"{grpo.Step} steps, {plan.Grpo.Prompts} prompts x {plan.Grpo.Group} completions, reward {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanZeroStdFraction:F1}%",
+            "grpo" => $"{grpo.Step} steps, {plan.Grpo.Prompts} prompts x {plan.Grpo.Group} completions, reward ({RewardText(plan.Grpo)}) {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanZeroStdFraction:F1}%",
             "eval" => $"{nTest} held-out samples, threshold from {nVal} validation samples",
             _ => "",
         };
         foreach (var (s, t) in stages) sb.Append($"| {s} | {What(s)} | {t:F0} |\n");
         sb.Append($"\nSplits: train {nTrain}, validation {nVal} (from the sources), test {nTest} (domain {holdout}).\n\n");
         sb.Append($"## Held-out domain {holdout}\n\n");
-        sb.Append($"| HTER | AUC | ACER | EER | format failures | faithfulness | consistency |\n|---:|---:|---:|---:|---:|---:|---:|\n");
-        sb.Append($"| {100 * r.Hter:F2}% | {100 * r.Auc:F2}% | {100 * r.Acer:F2}% | {100 * r.Eer:F2}% | {ReasoningReport.Text(ev.Quality.FormatFailures)} | {ReasoningReport.Faithfulness(ev.Quality)} | {ReasoningReport.Text(ev.Quality.Consistency)} |\n\n");
-        sb.Append($"Chance is HTER 50%, AUC 50%. Full report: `{Path.Combine(plan.Eval.Out, "report.md")}`; model: `{plan.Grpo.Out}`.\n");
+        var q = ev.Quality;
+        sb.Append("| HTER | AUC | ACER | EER | format failures | answer live/spoof | consistency | answer/score agreement | faithfulness |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.Append($"| {100 * r.Hter:F2}% | {100 * r.Auc:F2}% | {100 * r.Acer:F2}% | {100 * r.Eer:F2}% | {ReasoningReport.Text(q.FormatFailures)} | {ReasoningReport.Text(q.AnswerLive)} | {ReasoningReport.Text(q.Consistency)} | {ReasoningReport.Text(q.AnswerScoreAgreement)} | {ReasoningReport.Faithfulness(q)} |\n\n");
+        var best = Path.Combine(plan.Grpo.Out, RunFolder.Best);
+        sb.Append($"Chance is HTER 50%, AUC 50%. Full report: `{Path.Combine(plan.Eval.Out, "report.md")}`; model: `{(Directory.Exists(best) ? best : plan.Grpo.Out)}` (the evaluated checkpoint, with its threshold.json).\n");
         return sb.ToString();
+    }
+
+    private static string ShuffleText(ShuffleMode m) =>
+        m.IsAnswerShuffle ? "answer shuffle" : m.IsPathShuffle ? "path shuffle" : "answers not shuffled";
+
+    /// <summary>The GRPO reward's terms with their weights, e.g. "format + classification (hierarchical) + 1 x conclusion".</summary>
+    private static string RewardText(GrpoOptions g)
+    {
+        var terms = new List<string>();
+        string W(double w, string name) => w == 1 ? name : $"{w.ToString("0.###", CultureInfo.InvariantCulture)} x {name}";
+        if (g.FormatWeight > 0) terms.Add(W(g.FormatWeight, "format"));
+        if (g.ClassWeight > 0) terms.Add(W(g.ClassWeight, $"classification ({Rewards.modeText(g.RewardMode)})"));
+        if (g.ConclusionWeight > 0) terms.Add(W(g.ConclusionWeight, "conclusion"));
+        if (g.ConsistencyWeight > 0) terms.Add(W(g.ConsistencyWeight, "consistency"));
+        if (g.CoherenceWeight > 0) terms.Add(W(g.CoherenceWeight, "coherence"));
+        return terms.Count == 0 ? "none" : string.Join(" + ", terms);
     }
 }
 
