@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Tables of the demo-recipe study (docs/results/demo-recipe.md) from the committed result files.
 
-    python3 scripts/demo_recipe_tables.py [docs/results/demo-recipe]
+    python3 scripts/demo_recipe_tables.py [docs/results/demo-recipe] [--mean]
 
 Each folder under the root is one SFT starting point (e.g. answer-shuffle, no-shuffle); each of its subfolders is
 one model evaluated on held-out W (its metrics.json, written by `pafas eval`) and, for a GRPO model, the
 summary of its GRPO metrics.jsonl (grpo_summary.jsonl: one line per step, sampled texts left out). A folder's
-order file (order.txt, one name a line) fixes the row order; otherwise rows are sorted by name. Prints markdown.
+order file (order.txt, one name a line) fixes the row order; otherwise rows are sorted by name. --mean adds a row
+of mean +- standard deviation over the folder's models (for folders whose models are seeds of one recipe).
+Prints markdown.
 """
+import math
 import json
 import os
 import sys
@@ -37,7 +40,18 @@ def pct(v):
     return "n/a" if v is None else f"{100 * v:.1f}"
 
 
-def table(start):
+def mean_std(values):
+    vals = [100 * v for v in values if v is not None]
+    if not vals:
+        return "n/a"
+    m = sum(vals) / len(vals)
+    if len(vals) == 1:
+        return f"{m:.1f}"
+    sd = math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1))
+    return f"{m:.1f} +- {sd:.1f}"
+
+
+def table(start, mean=False):
     names = sorted(n for n in os.listdir(start) if os.path.isfile(os.path.join(start, n, "metrics.json")))
     order = os.path.join(start, "order.txt")
     if os.path.exists(order):
@@ -45,17 +59,23 @@ def table(start):
         names = [n for n in wanted if n in names] + [n for n in names if n not in wanted]
     head = ["model"] + [c for _, c in COLUMNS] + ["tied groups"]
     rows = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    ms = []
     for n in names:
         m = json.load(open(os.path.join(start, n, "metrics.json")))
+        ms.append(m)
         rows.append("| " + " | ".join([n] + [pct(value(m, k)) for k, _ in COLUMNS] + [pct(tied(os.path.join(start, n)))]) + " |")
+    if mean and ms:
+        rows.append("| " + " | ".join([f"mean +- std ({len(ms)})"] + [mean_std([value(m, k) for m in ms]) for k, _ in COLUMNS]
+                                      + [mean_std([tied(os.path.join(start, n)) for n in names])]) + " |")
     return "\n".join(rows)
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else "docs/results/demo-recipe"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    root = args[0] if args else "docs/results/demo-recipe"
     for start in sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))):
-        print(f"### SFT start: {start}\n")
-        print(table(os.path.join(root, start)))
+        print(f"### {'recipe' if '--mean' in sys.argv else 'SFT start'}: {start}\n")
+        print(table(os.path.join(root, start), "--mean" in sys.argv))
         print()
 
 
