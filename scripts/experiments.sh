@@ -10,6 +10,9 @@
 #   OUT [runs/exp]  SEEDS ["1 2 3"]  VARIANTS ["answer raw none path"]  NS ["1 50 100"] (N sweep, besides N = 10)
 #   THREADS [1]  PAFAS_DLL [PaFas.Host/bin/Release/net10.0/PaFas.Host.dll; built if missing]
 #   SFT_STEPS [250] SFT_BATCH [8] GRPO_STEPS [40] (the "exp" recipe below; change them only for a new OUT)
+#   SFT_EPOCHS [""] when set, every cell's SFT runs max(SFT_STEPS, ceil(SFT_EPOCHS x chains / SFT_BATCH)) steps, so that
+#     SFT sees each chain SFT_EPOCHS times whatever N is (for the N sweep: with a fixed budget, N above 5 leaves most
+#     chains unseen); use its own OUT, e.g. OUT=runs/exp-nsweep SFT_EPOCHS=1 NS="1 10 50 100" ... nsweep
 #   MIXED_BUILDS [0] (1: continue an OUT with a binary other than the one recorded in $OUT/build.txt)
 #   INIT [""] SFT's initial weights: "" = from scratch (the grid of docs/results.md), "pretrained" = the shipped pack
 #     data/pretrained/small, or any pack, checkpoint or run folder; GRPO_FLAGS [""] extra flags of every GRPO run
@@ -57,7 +60,9 @@ stamp
 INIT=${INIT:-}
 GRPO_FLAGS=${GRPO_FLAGS:-}
 [ "$INIT" = pretrained ] && INIT="$ROOT/data/pretrained/small"
+SFT_EPOCHS=${SFT_EPOCHS:-}
 recipe_now="init=${INIT:-scratch} grpo_flags=${GRPO_FLAGS:-none} sft_steps=$SFT_STEPS sft_batch=$SFT_BATCH grpo_steps=$GRPO_STEPS"
+[ -n "$SFT_EPOCHS" ] && recipe_now="$recipe_now sft_epochs=$SFT_EPOCHS"
 if [ -f "$OUT/recipe.txt" ] && [ "$(cat "$OUT/recipe.txt")" != "$recipe_now" ]; then
   echo "experiments.sh: $OUT was run with '$(cat "$OUT/recipe.txt")', not '$recipe_now'; use another OUT." >&2
   exit 2
@@ -106,7 +111,13 @@ cell() { # protocol variant N seed
   [ "$v" = raw ] && aug=(--mode raw)
   [ -f "$D/chains.jsonl" ] || pafas --seed "$s" augment --data "$S/train.jsonl" --annotations "$OUT/annotations.jsonl" \
     --paths "$N" --labelled 400 "${aug[@]}" --out "$D/chains.jsonl" > /dev/null 2> "$D/augment.log"
-  TRAIN_ARGS=(--chains "$D/chains.jsonl" --val "$S/val.jsonl" --model-size small --steps "$SFT_STEPS" --batch "$SFT_BATCH"
+  local steps=$SFT_STEPS
+  if [ -n "$SFT_EPOCHS" ]; then
+    local chains; chains=$(wc -l < "$D/chains.jsonl")
+    steps=$(python3 -c "import math, sys; print(max(int(sys.argv[1]), math.ceil(float(sys.argv[2]) * int(sys.argv[3]) / int(sys.argv[4]))))" \
+      "$SFT_STEPS" "$SFT_EPOCHS" "$chains" "$SFT_BATCH")
+  fi
+  TRAIN_ARGS=(--chains "$D/chains.jsonl" --val "$S/val.jsonl" --model-size small --steps "$steps" --batch "$SFT_BATCH"
     --lr 1e-3 --warmup 25 --schedule cosine --eval-every 0 --save-every 50 "${SFT_INIT[@]}")
   train sft "$D/sft" "$s"
   TRAIN_ARGS=(--init "$D/sft" --data "$S/train.jsonl" --val "$S/val.jsonl" --steps "$GRPO_STEPS" --prompts 4 --group 8

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Tables of scripts/experiments.sh runs, in the paper's layout: mean +- std over the seeds that have finished.
 
-Usage: python3 scripts/results_tables.py [runs/exp] [--svg docs/results/zero_std.svg] > docs/results_tables.md
+Usage: python3 scripts/results_tables.py [runs/exp] [--svg docs/results/zero_std.svg]
+                                         [--compare OTHER --labels "pretrained,from scratch"] > docs/results_tables.md
 
-Reads runs/exp/cells/<protocol>/<variant>-N<N>-s<seed>/{eval,eval-sft,eval-drop-*}/metrics.json and grpo/metrics.jsonl.
+Reads <root>/cells/<protocol>/<variant>-N<N>-s<seed>/{eval,eval-sft,eval-drop-*}/metrics.json and grpo/metrics.jsonl
+(an experiments.sh folder under runs/, or the copy of its small files that scripts/collect_results.sh makes under
+docs/results/). --compare OTHER adds head-to-head tables of the same variant, split and seed in the two roots (e.g. the
+pretrained backbone against from scratch), and whether the ranking of PA-FAS against raw labels changes.
 Only the standard library. A cell that has not run shows '-'; '(n)' after a value is the number of seeds behind it.
 """
 import json
@@ -98,7 +102,8 @@ def spread_over(root, protocols, variant, n, folder, key):
 # metrics.json of runs before the Judge (commit 2fbd6d3) has "quality"; later ones have "reasoning", whose consistency
 # counts every chain (one without a conclusion is not consistent) where the old one counted chains with a conclusion.
 REASONING_KEYS = {"FormatFailureRate": "format_failure_rate", "Faithfulness": "faithfulness",
-                  "CitedTotal": "cited_cues_with_truth", "Consistency": "consistency"}
+                  "CitedTotal": "cited_cues_with_truth", "Consistency": "consistency",
+                  "AnswerLiveSpoof": "answer_live_spoof_accuracy", "Agreement": "answer_score_agreement"}
 
 
 def quality(m, key):
@@ -110,8 +115,11 @@ def quality(m, key):
 
 def grpo_zero_std(root, protocol, variant, n, seed):
     """(step, zero-std fraction) of every GRPO step of a finished run; None when the run has not finished."""
-    d = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{seed}", "grpo")
-    if not os.path.isdir(os.path.join(d, "final")):
+    cell = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{seed}")
+    d = os.path.join(cell, "grpo")
+    # finished: final/ exists (a run folder) or the cell was evaluated (a collected copy has no checkpoints)
+    finished = os.path.isdir(os.path.join(d, "final")) or os.path.exists(os.path.join(cell, "eval", "metrics.json"))
+    if not finished or not os.path.exists(os.path.join(d, "metrics.jsonl")):
         return None
     steps = []
     with open(os.path.join(d, "metrics.jsonl")) as fh:
@@ -196,8 +204,8 @@ def main(argv):
     o.append("")
 
     o.append("### Protocol 1 by SFT data, SFT only and SFT + GRPO (average over the four splits; %)\n")
-    o.append("| SFT data | stage | HTER | AUC | EER | format failures | faithfulness | consistency | zero-std GRPO groups |")
-    o.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    o.append("| SFT data | stage | HTER | AUC | EER | format failures | answer live/spoof | answer/score agree | faithfulness | consistency | zero-std GRPO groups |")
+    o.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     protos = [p for p, _ in P1]
     for v in ("raw", "none", "path", "answer"):
         for stage, folder in (("SFT", "eval-sft"), ("SFT + GRPO", "eval")):
@@ -208,7 +216,8 @@ def main(argv):
                 lambda key: stat([quality(m, key) for m in ms if key != "Faithfulness" or (quality(m, "CitedTotal") or 0) > 0]))
             o.append(f"| {VARIANT_NAMES[v]} | {stage} | {stat(mean_over(root, protos, v, 10, folder, 'hter'))} | "
                      f"{stat(mean_over(root, protos, v, 10, folder, 'auc'))} | {stat(mean_over(root, protos, v, 10, folder, 'eer'))} | "
-                     f"{stat([quality(m, 'FormatFailureRate') for m in ms])} | {chains('Faithfulness')} | "
+                     f"{stat([quality(m, 'FormatFailureRate') for m in ms])} | {stat([quality(m, 'AnswerLiveSpoof') for m in ms])} | "
+                     f"{stat([quality(m, 'Agreement') for m in ms])} | {chains('Faithfulness')} | "
                      f"{chains('Consistency')} | {zero} |")
     o.append("\nThe avg columns average the four splits within a seed (only seeds with all four finished), then over seeds; "
              "the quality columns pool every finished cell (n = cells; faithfulness only over cells whose chains cite at least one cue).\n")
@@ -263,20 +272,11 @@ def main(argv):
     o.append("")
 
     o.append("### Head to head: the same split and seed (Protocol 1 and 3 cells, SFT + GRPO unless named; %)\n")
-    o.append("| comparison | pairs | lower HTER | HTER difference | higher AUC | AUC difference | sign test p, HTER | sign test p, AUC |")
-    o.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for (a, fa), (b, fb), name in PAIRS:
-        pairs = paired(root, protos + p3, a, fa, b, fb)
-        if not pairs:
-            o.append(f"| {name} | 0 | - | - | - | - | - | - |")
-            continue
-        dh = [x["hter"] - y["hter"] for x, y in pairs]
-        da = [x["auc"] - y["auc"] for x, y in pairs]
-        wins_h, wins_a = sum(d < 0 for d in dh), sum(d > 0 for d in da)
-        o.append(f"| {name} | {len(pairs)} | {wins_h} of {len(pairs)} | {stat(dh)} | {wins_a} of {len(pairs)} | {stat(da)} | "
-                 f"{sign_test(wins_h, sum(d != 0 for d in dh)):.2g} | {sign_test(wins_a, sum(d != 0 for d in da)):.2g} |")
-    o.append("\nEach pair is one (split, seed) where both runs finished; a difference is first minus second (negative HTER = "
-             "the first is better); the sign test is two-sided over the pairs that differ.\n")
+    o += head_to_head([(name, paired(root, protos + p3, a, fa, b, fb)) for (a, fa), (b, fb), name in PAIRS])
+    o.append("Protocol 2 (the Protocol 1 models with modalities missing at test), same split and seed:\n")
+    o += head_to_head([(f"{name}, {d}", paired(root, protos, "answer", f"eval-drop-{key}", b, f"{fb}-drop-{key}"))
+                       for key, d in DROPS
+                       for b, fb, name in (("raw", "eval-sft", "PA-FAS vs raw SFT"), ("raw", "eval", "PA-FAS vs raw SFT + GRPO"))])
     o.append("Zero-std GRPO groups (mean over the 40 steps), same split and seed:\n")
     o.append("| comparison | pairs | first has more | difference (points) | sign test p |")
     o.append("|---|---:|---:|---:|---:|")
@@ -287,6 +287,13 @@ def main(argv):
         o.append(f"| {VARIANT_NAMES[a]} vs {VARIANT_NAMES[b]} | {len(ties)} | {more} of {len(ties)} | {stat([x - y for x, y in ties])} | "
                  f"{sign_test(more, sum(x != y for x, y in ties)):.2g} |")
     o.append("")
+
+    o += all_tied_table(root, protos + p3)
+
+    if "--compare" in argv:
+        other = argv[argv.index("--compare") + 1]
+        labels = (argv[argv.index("--labels") + 1] if "--labels" in argv else f"{root},{other}").split(",")
+        o += compare_roots(root, other, labels[0], labels[1], protos + p3)
 
     if svg_path:
         curves = {v: zero_std_curve(root, protos, v) for v in ("raw", "none", "path", "answer")}
@@ -304,6 +311,85 @@ PAIRS = [
     (("answer", "eval"), ("path", "eval"), "answer shuffle vs path shuffle"),
     (("answer", "eval"), ("answer", "eval-sft"), "PA-FAS: SFT + GRPO vs its SFT"),
 ]
+
+
+def head_to_head(rows):
+    """Rows of (name, [(metrics of the first, metrics of the second)]): wins, mean difference with its paired 95%
+    interval, and the sign test, for HTER and AUC."""
+    o = ["| comparison | pairs | lower HTER | HTER difference [95% interval] | higher AUC | AUC difference [95% interval] | sign test p, HTER | sign test p, AUC |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, pairs in rows:
+        if not pairs:
+            o.append(f"| {name} | 0 | - | - | - | - | - | - |")
+            continue
+        dh = [x["hter"] - y["hter"] for x, y in pairs]
+        da = [x["auc"] - y["auc"] for x, y in pairs]
+        wins_h, wins_a = sum(d < 0 for d in dh), sum(d > 0 for d in da)
+        o.append(f"| {name} | {len(pairs)} | {wins_h} of {len(pairs)} | {interval(dh)} | {wins_a} of {len(pairs)} | {interval(da)} | "
+                 f"{sign_test(wins_h, sum(d != 0 for d in dh)):.2g} | {sign_test(wins_a, sum(d != 0 for d in da)):.2g} |")
+    o.append("\nEach pair is one (split, seed) where both runs finished; a difference is first minus second, in points (negative "
+             "HTER = the first is better); the interval is the paired t interval of the mean difference (none for one pair); "
+             "the sign test is two-sided over the pairs that differ.\n")
+    return o
+
+
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom (beyond: the normal's 1.96).
+T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+       2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def interval(diffs, scale=100.0):
+    """'mean [lo, hi]' of paired differences (in points), the paired t interval of the mean."""
+    d = [x * scale for x in diffs]
+    mean = sum(d) / len(d)
+    if len(d) < 2:
+        return f"{mean:+.2f}"
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
+    t = T95[len(d) - 2] if len(d) - 1 <= len(T95) else 1.96
+    half = t * sd / math.sqrt(len(d))
+    return f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"
+
+
+def all_tied_table(root, protocols, n=10):
+    """Per variant: GRPO runs in which some step had every group tied (zero std: no gradient), the first such step."""
+    o = ["All-tied GRPO steps (every group of the step has zero reward std, so the step has no gradient):\n",
+         "| SFT data | GRPO runs | runs with an all-tied step | all-tied steps (share of all steps) | first all-tied step (median) |",
+         "|---|---:|---:|---:|---:|"]
+    for v in ("raw", "none", "path", "answer"):
+        runs = [r for p in protocols for s in seeds_of(root, p, v, n) for r in [grpo_zero_std(root, p, v, n, s)] if r]
+        if not runs:
+            o.append(f"| {VARIANT_NAMES[v]} | 0 | - | - | - |")
+            continue
+        firsts = sorted(next(step for step, f in r if f >= 1.0) for r in runs if any(f >= 1.0 for _, f in r))
+        steps = sum(len(r) for r in runs)
+        tied = sum(1 for r in runs for _, f in r if f >= 1.0)
+        med = "-" if not firsts else str(firsts[len(firsts) // 2])
+        o.append(f"| {VARIANT_NAMES[v]} | {len(runs)} | {len(firsts)} | {tied} of {steps} ({100.0 * tied / steps:.1f}%) | {med} |")
+    o.append("")
+    return o
+
+
+def compare_roots(a, b, la, lb, protocols, n=10):
+    """The same variant, split and seed in two grids (e.g. pretrained backbone vs from scratch), and the ranking of
+    PA-FAS against the raw-label baselines in each."""
+    def pairs_across(v, folder):
+        out = []
+        for p in protocols:
+            for s in seeds_of(a, p, v, n):
+                x, y = cell_metrics(a, p, v, n, s, folder), cell_metrics(b, p, v, n, s, folder)
+                if x is not None and y is not None:
+                    out.append((x, y))
+        return out
+
+    o = [f"### {la} vs {lb}: the same variant, split and seed (Protocol 1 and 3 cells; %)\n"]
+    o += head_to_head([(f"{label}: {la} vs {lb}", pairs_across(v, folder)) for label, v, folder in METHODS])
+    o.append(f"### Does the ranking change? PA-FAS against the raw-label baselines within each grid (same split and seed; %)\n")
+    rows = []
+    for root, label in ((a, la), (b, lb)):
+        for (x, fx), (y, fy), name in PAIRS[:3]:
+            rows.append((f"{label}: {name}", paired(root, protocols, x, fx, y, fy)))
+    o += head_to_head(rows)
+    return o
 
 
 def paired(root, protocols, a, fa, b, fb, n=10):
@@ -340,8 +426,12 @@ def zero_std_means(root, protocol, variant, n=10):
 def chain_counts(root, protocol, variant, n):
     counts = set()
     for s in seeds_of(root, protocol, variant, n):
-        f = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{s}", "chains.jsonl")
-        if os.path.exists(f):
+        cell = os.path.join(root, "cells", protocol, f"{variant}-N{n}-s{s}")
+        f = os.path.join(cell, "chains.jsonl")
+        if os.path.exists(os.path.join(cell, "chains.count")):
+            with open(os.path.join(cell, "chains.count")) as fh:
+                counts.add(int(fh.read().strip()))
+        elif os.path.exists(f):
             with open(f) as fh:
                 counts.add(sum(1 for _ in fh))
     return "-" if not counts else "/".join(str(c) for c in sorted(counts))
