@@ -372,17 +372,8 @@ def all_tied_table(root, protocols, n=10):
 def compare_roots(a, b, la, lb, protocols, n=10):
     """The same variant, split and seed in two grids (e.g. pretrained backbone vs from scratch), and the ranking of
     PA-FAS against the raw-label baselines in each."""
-    def pairs_across(v, folder):
-        out = []
-        for p in protocols:
-            for s in seeds_of(a, p, v, n):
-                x, y = cell_metrics(a, p, v, n, s, folder), cell_metrics(b, p, v, n, s, folder)
-                if x is not None and y is not None:
-                    out.append((x, y))
-        return out
-
     o = [f"### {la} vs {lb}: the same variant, split and seed (Protocol 1 and 3 cells; %)\n"]
-    o += head_to_head([(f"{label}: {la} vs {lb}", pairs_across(v, folder)) for label, v, folder in METHODS])
+    o += head_to_head([(f"{label}: {la} vs {lb}", paired(a, protocols, v, folder, v, folder, root_b=b)) for label, v, folder in METHODS])
     o.append(f"### Does the ranking change? PA-FAS against the raw-label baselines within each grid (same split and seed; %)\n")
     rows = []
     for root, label in ((a, la), (b, lb)):
@@ -392,12 +383,12 @@ def compare_roots(a, b, la, lb, protocols, n=10):
     return o
 
 
-def paired(root, protocols, a, fa, b, fb, n=10):
-    """(metrics of a, metrics of b) for every protocol and seed where both have finished."""
+def paired(root, protocols, a, fa, b, fb, n=10, root_b=None):
+    """(metrics of a, metrics of b) for every protocol and seed where both have finished; b from root_b when given."""
     out = []
     for p in protocols:
         for s in seeds_of(root, p, a, n):
-            x, y = cell_metrics(root, p, a, n, s, fa), cell_metrics(root, p, b, n, s, fb)
+            x, y = cell_metrics(root, p, a, n, s, fa), cell_metrics(root_b or root, p, b, n, s, fb)
             if x is not None and y is not None:
                 out.append((x, y))
     return out
