@@ -10,10 +10,11 @@ order file (order.txt, one name a line) fixes the row order; otherwise rows are 
 of mean +- standard deviation over the folder's models (for folders whose models are seeds of one recipe).
 Prints markdown.
 """
-import math
 import json
 import os
 import sys
+
+from results_tables import mean_sd  # the one mean and sample deviation of the result scripts
 
 COLUMNS = [("hter", "HTER"), ("auc", "AUC"), ("answer_live_spoof_accuracy", "answer live/spoof"),
            ("answer_leaf_accuracy", "answer leaf"), ("conclusion_live_spoof_accuracy", "conclusion live/spoof"),
@@ -44,11 +45,8 @@ def mean_std(values):
     vals = [100 * v for v in values if v is not None]
     if not vals:
         return "n/a"
-    m = sum(vals) / len(vals)
-    if len(vals) == 1:
-        return f"{m:.1f}"
-    sd = math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1))
-    return f"{m:.1f} +- {sd:.1f}"
+    m, sd = mean_sd(vals)
+    return f"{m:.1f}" if sd is None else f"{m:.1f} +- {sd:.1f}"
 
 
 def table(start, mean=False):

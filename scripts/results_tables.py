@@ -62,15 +62,20 @@ def metrics(root, protocol, variant, n, folder):
     return out
 
 
+def mean_sd(vals):
+    """(mean, sample standard deviation) of a non-empty list; the deviation is None for one value."""
+    mean = sum(vals) / len(vals)
+    if len(vals) == 1:
+        return mean, None
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
+
+
 def stat(values, scale=100.0):
     vals = [v * scale for v in values if v is not None and not math.isnan(v)]
     if not vals:
         return "-"
-    mean = sum(vals) / len(vals)
-    if len(vals) == 1:
-        return f"{mean:.2f} (1)"
-    std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
-    return f"{mean:.2f}+-{std:.2f} ({len(vals)})"
+    mean, std = mean_sd(vals)
+    return f"{mean:.2f} (1)" if std is None else f"{mean:.2f}+-{std:.2f} ({len(vals)})"
 
 
 def per_seed(root, protocols, variant, n, folder, key):
@@ -94,8 +99,7 @@ def spread_over(root, protocols, variant, n, folder, key):
     out = []
     for v in per_seed(root, protocols, variant, n, folder, key).values():
         if len(v) > 1:
-            mean = sum(v) / len(v)
-            out.append(math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1)))
+            out.append(mean_sd(v)[1])
     return out
 
 
@@ -341,10 +345,9 @@ T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.
 def interval(diffs, scale=100.0):
     """'mean [lo, hi]' of paired differences (in points), the paired t interval of the mean."""
     d = [x * scale for x in diffs]
-    mean = sum(d) / len(d)
-    if len(d) < 2:
+    mean, sd = mean_sd(d)
+    if sd is None:
         return f"{mean:+.2f}"
-    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
     t = T95[len(d) - 2] if len(d) - 1 <= len(T95) else 1.96
     half = t * sd / math.sqrt(len(d))
     return f"{mean:+.2f} [{mean - half:+.2f}, {mean + half:+.2f}]"

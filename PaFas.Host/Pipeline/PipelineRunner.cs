@@ -137,7 +137,7 @@ public static class PipelineRunner
             "annotate" => "cue annotation from the images (annotations.agreement.txt)",
             "augment" => $"{chains.Samples} labelled samples x up to {plan.Augment.Paths} PNRPS paths = {chains.Chains} chains, {ShuffleText(plan.Augment.Shuffle)}",
             "sft" => $"{sft.Step} steps ({plan.Sft.ModelSize} model, from {(plan.Sft.Init == "" ? "scratch" : plan.Sft.Init)}), loss {sft.FirstLoss:F3} -> {sft.LastLoss:F3}",
-            "grpo" => $"{grpo.Step} steps, {plan.Grpo.Prompts} prompts x {plan.Grpo.Group} completions, reward ({RewardText(plan.Grpo)}) {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanZeroStdFraction:F1}%",
+            "grpo" => $"{grpo.Step} steps, {plan.Grpo.Prompts} prompts x {plan.Grpo.Group} completions, reward ({RewardText(plan.Grpo.RewardConfig)}) {grpo.FirstReward:F3} -> {grpo.LastReward:F3}, zero-std groups {100 * grpo.MeanZeroStdFraction:F1}%",
             "eval" => $"{nTest} held-out samples, threshold from {nVal} validation samples",
             _ => "",
         };
@@ -152,16 +152,15 @@ public static class PipelineRunner
         return sb.ToString();
     }
 
-    private static string ShuffleText(ShuffleMode m) =>
-        m.IsAnswerShuffle ? "answer shuffle" : m.IsPathShuffle ? "path shuffle" : "answers not shuffled";
+    private static string ShuffleText(ShuffleMode m) => m.IsNoShuffle ? "answers not shuffled" : $"{Shuffle.toText(m)} shuffle";
 
     /// <summary>The GRPO reward's terms with their weights, e.g. "format + classification (hierarchical) + 1 x conclusion".</summary>
-    private static string RewardText(GrpoOptions g)
+    private static string RewardText(RewardConfig g)
     {
         var terms = new List<string>();
         string W(double w, string name) => w == 1 ? name : $"{w.ToString("0.###", CultureInfo.InvariantCulture)} x {name}";
         if (g.FormatWeight > 0) terms.Add(W(g.FormatWeight, "format"));
-        if (g.ClassWeight > 0) terms.Add(W(g.ClassWeight, $"classification ({Rewards.modeText(g.RewardMode)})"));
+        if (g.ClassWeight > 0) terms.Add(W(g.ClassWeight, $"classification ({Rewards.modeText(g.Mode)})"));
         if (g.ConclusionWeight > 0) terms.Add(W(g.ConclusionWeight, "conclusion"));
         if (g.ConsistencyWeight > 0) terms.Add(W(g.ConsistencyWeight, "consistency"));
         if (g.CoherenceWeight > 0) terms.Add(W(g.CoherenceWeight, "coherence"));
